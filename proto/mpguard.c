@@ -1,0 +1,199 @@
+/*
+ * mpguard.c — a non-allocating walk over one msgpack object.
+ *
+ * The walk keeps, per open container, how many elements are still due. A
+ * container's count is checked against the bytes left under the limit the
+ * moment its header is read: each element needs at least one byte, so a
+ * count larger than that can never be satisfied and is refused before any
+ * decoder would size an allocation from it.
+ */
+#include "mpguard.h"
+
+#include <stdint.h>
+
+/* Big-endian unsigned of n bytes at p. */
+static uint64_t read_be(const unsigned char *p, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = v << 8 | p[i];
+    return v;
+}
+
+/*
+ * Describes the header at p: its own size, the payload bytes that follow
+ * (str/bin/ext/fixed scalars) and the number of child objects (arrays: n,
+ * maps: 2n). Returns 0 for the invalid byte 0xc1. The header's length bytes
+ * are read only when available; *header_len tells the caller how many it needs.
+ */
+static int describe(const unsigned char *p, size_t avail, size_t *header_len, uint64_t *payload,
+                    uint64_t *children)
+{
+    unsigned char b = p[0];
+    unsigned len_bytes = 0;
+
+    *payload = 0;
+    *children = 0;
+    if (b <= 0x7f || b >= 0xe0 || b == 0xc0 || b == 0xc2 || b == 0xc3) {
+        *header_len = 1;
+        return 1;
+    }
+    if (b >= 0x80 && b <= 0x8f) {
+        *header_len = 1;
+        *children = 2 * (uint64_t)(b & 0x0f);
+        return 1;
+    }
+    if (b >= 0x90 && b <= 0x9f) {
+        *header_len = 1;
+        *children = b & 0x0f;
+        return 1;
+    }
+    if (b >= 0xa0 && b <= 0xbf) {
+        *header_len = 1;
+        *payload = b & 0x1f;
+        return 1;
+    }
+    switch (b) {
+    case 0xc1:
+        return 0;
+    case 0xcc:
+    case 0xd0:
+        *header_len = 1;
+        *payload = 1;
+        return 1;
+    case 0xcd:
+    case 0xd1:
+        *header_len = 1;
+        *payload = 2;
+        return 1;
+    case 0xca:
+    case 0xce:
+    case 0xd2:
+        *header_len = 1;
+        *payload = 4;
+        return 1;
+    case 0xcb:
+    case 0xcf:
+    case 0xd3:
+        *header_len = 1;
+        *payload = 8;
+        return 1;
+    case 0xd4:
+        *header_len = 1;
+        *payload = 1 + 1;
+        return 1; /* fixext 1: type + data */
+    case 0xd5:
+        *header_len = 1;
+        *payload = 1 + 2;
+        return 1;
+    case 0xd6:
+        *header_len = 1;
+        *payload = 1 + 4;
+        return 1;
+    case 0xd7:
+        *header_len = 1;
+        *payload = 1 + 8;
+        return 1;
+    case 0xd8:
+        *header_len = 1;
+        *payload = 1 + 16;
+        return 1;
+    case 0xc4:
+    case 0xd9:
+    case 0xc7:
+        len_bytes = 1;
+        break;
+    case 0xc5:
+    case 0xda:
+    case 0xc8:
+    case 0xdc:
+    case 0xde:
+        len_bytes = 2;
+        break;
+    case 0xc6:
+    case 0xdb:
+    case 0xc9:
+    case 0xdd:
+    case 0xdf:
+        len_bytes = 4;
+        break;
+    default:
+        return 0;
+    }
+
+    *header_len = 1 + len_bytes;
+    if (avail < *header_len)
+        return 1; /* the caller asks for more bytes before using the counts */
+    uint64_t n = read_be(p + 1, len_bytes);
+    switch (b) {
+    case 0xdc:
+    case 0xdd:
+        *children = n;
+        break;
+    case 0xde:
+    case 0xdf:
+        *children = 2 * n;
+        break;
+    case 0xc7:
+    case 0xc8:
+    case 0xc9:
+        *payload = n + 1;
+        break; /* ext: type byte + data */
+    default:
+        *payload = n;
+        break;
+    }
+    return 1;
+}
+
+enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,
+                     size_t *object_len)
+{
+    /* due[d]: children still to read in the container open at depth d+1. */
+    uint64_t due[64];
+    unsigned depth = 0;
+    size_t pos = 0;
+    const unsigned char *p = (const unsigned char *)buf;
+
+    if (max_depth >= sizeof due / sizeof due[0])
+        max_depth = sizeof due / sizeof due[0] - 1;
+
+    for (;;) {
+        size_t header_len;
+        uint64_t payload, children;
+
+        if (pos >= limit)
+            return MP_SCAN_TOO_LARGE;
+        if (pos >= len)
+            return MP_SCAN_NEED_MORE;
+        if (!describe(p + pos, len - pos, &header_len, &payload, &children))
+            return MP_SCAN_INVALID;
+        if (header_len > limit - pos)
+            return MP_SCAN_TOO_LARGE;
+        if (header_len > len - pos)
+            return MP_SCAN_NEED_MORE;
+        pos += header_len;
+
+        /* Every payload byte and every child (at least one byte each) must fit. */
+        size_t left = limit - pos;
+        if (payload > left || children > left || payload + children > left)
+            return MP_SCAN_TOO_LARGE;
+        if (payload > len - pos)
+            return MP_SCAN_NEED_MORE;
+        pos += (size_t)payload;
+
+        if (children > 0) {
+            if (depth >= max_depth)
+                return MP_SCAN_INVALID;
+            due[depth++] = children;
+            continue;
+        }
+        /* A leaf (or an empty container) completes; close finished containers. */
+        while (depth > 0 && --due[depth - 1] == 0)
+            depth--;
+        if (depth == 0) {
+            *object_len = pos;
+            return MP_SCAN_COMPLETE;
+        }
+    }
+}

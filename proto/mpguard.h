@@ -1,0 +1,35 @@
+/*
+ * mpguard.h — structural check of untrusted msgpack bytes before msgpack-c
+ * sees them.
+ *
+ * msgpack-c sizes a container from the count in its header before reading its
+ * elements: the five bytes dd ff 00 00 00 (an array "of 4 billion elements")
+ * make it try to allocate tens of GiB (msgpack-c issue #1013). Every decoder of
+ * bytes from a client, a file or the disk runs mp_scan first and hands the
+ * object to msgpack-c only when the scan says it is complete and sane.
+ *
+ * The scan allocates nothing and reads nothing past len.
+ */
+#ifndef ROLLCALL_MPGUARD_H
+#define ROLLCALL_MPGUARD_H
+
+#include <stddef.h>
+
+enum mp_scan {
+    MP_SCAN_COMPLETE,  /* one whole object of *object_len bytes starts at buf */
+    MP_SCAN_NEED_MORE, /* a valid prefix: read more bytes and scan again */
+    MP_SCAN_TOO_LARGE, /* the object can't fit in limit bytes */
+    MP_SCAN_INVALID,   /* not msgpack (0xc1), or nested deeper than max_depth */
+};
+
+/*
+ * Scans the object at buf[0..len). Every container must be able to fit in the
+ * bytes that remain under limit (an element takes at least one byte, a map
+ * entry two), every str/bin/ext length likewise; so a hostile count is refused
+ * as TOO_LARGE as soon as its header is read, long before the bytes arrive.
+ * max_depth bounds nesting (a scalar at top level is depth 0).
+ */
+enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,
+                     size_t *object_len);
+
+#endif
