@@ -191,19 +191,6 @@ static bool fail(struct decoder *d, const char *field, const char *fmt, ...)
     return false;
 }
 
-/* Copies an untrusted key into printable ASCII for an error message. */
-static void printable_name(const msgpack_object *key, char *out, size_t size)
-{
-    size_t n = 0;
-    if (key->type == MSGPACK_OBJECT_STR) {
-        for (uint32_t i = 0; i < key->via.str.size && n + 1 < size; i++) {
-            char c = key->via.str.ptr[i];
-            out[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
-        }
-    }
-    out[n] = '\0';
-}
-
 /*
  * Checks UTF-8 (shortest forms only, no surrogates, nothing past U+10FFFF) and
  * refuses control characters: C0, DEL and C1, with '\n' allowed if multiline.
@@ -355,7 +342,7 @@ static bool read_pair(struct decoder *d, const msgpack_object_kv *kv, struct par
         slot = &p->recorded;
         allowed = d->kind == MAP_EVENT && d->origin != EVENT_FROM_CLIENT;
     }
-    printable_name(&kv->key, name, sizeof name);
+    mp_printable(&kv->key, name, sizeof name);
     if (slot == NULL)
         return fail(d, name, "unknown field");
     if (*slot)

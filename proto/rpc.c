@@ -139,6 +139,21 @@ bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const 
     }
 }
 
+void mp_printable(const msgpack_object *obj, char *out, size_t size)
+{
+    size_t n = 0;
+    if (obj->type == MSGPACK_OBJECT_STR) {
+        for (uint32_t i = 0; i < obj->via.str.size && n + 1 < size; i++) {
+            char c = obj->via.str.ptr[i];
+            out[n++] = (c >= 0x20 && c < 0x7f) ? c : '?';
+        }
+    } else if (size > 1) {
+        out[n++] = '?';
+    }
+    if (size > 0)
+        out[n] = '\0';
+}
+
 bool mp_str_eq(const msgpack_object *obj, const char *text)
 {
     size_t len = strlen(text);

@@ -79,6 +79,12 @@ bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const 
 
 /* The value of key in map, or NULL (also when map is not a map). */
 const msgpack_object *mp_map_get(const msgpack_object *map, const char *key);
+/*
+ * Copies a name from untrusted input (a key, a method) into out as printable
+ * ASCII, other bytes shown as '?', truncated to size - 1: safe to put in an
+ * error message or a log line.
+ */
+void mp_printable(const msgpack_object *obj, char *out, size_t size);
 /* True when obj is a string equal to text. */
 bool mp_str_eq(const msgpack_object *obj, const char *text);
 

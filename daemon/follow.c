@@ -1,0 +1,167 @@
+/*
+ * follow.c — streaming events to followers, in seq order, none skipped, none
+ * twice.
+ *
+ * Catching up costs the daemon nothing but a cursor: the events are in the
+ * projection's memory, so a follower behind the head is fed a chunk at a time
+ * as its socket drains. Once caught up, each newly durable event is pushed at
+ * once. A caught-up follower that stops reading would make those pushes pile
+ * up; when a push would take its queue past RC_FOLLOW_QUEUE_MAX bytes, its
+ * follow is ended with follow_ended/too_slow and the seq to resume from.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "rollcalld.h"
+
+/* Catch-up refills the socket up to this many queued bytes. */
+#define CATCH_UP_QUEUE (1u << 20)
+
+static bool wants(const struct follow *follow, const struct event *event)
+{
+    return follow->coalition == NULL ||
+           strcmp(follow->coalition, event->field[FIELD_COALITION]) == 0;
+}
+
+static void end_follow(struct conn *conn, const char *code)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    uint64_t next_seq = conn->follow.next_seq;
+
+    follow_stop(conn);
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    if (rpc_pack_notification(&pk, NOTIFY_FOLLOW_ENDED) || msgpack_pack_map(&pk, 2) ||
+        mp_pack_key(&pk, "code") || mp_pack_str(&pk, code) || mp_pack_key(&pk, "next_seq") ||
+        msgpack_pack_uint64(&pk, next_seq)) {
+        msgpack_sbuffer_destroy(&sbuf);
+        conn_close(conn);
+        return;
+    }
+    log_info("%s: follow ended (%s) at seq %llu", conn->peer, code, (unsigned long long)next_seq);
+    conn_send_sbuffer(conn, &sbuf);
+}
+
+/*
+ * Packs events from the cursor while the queue stays under limit; sends them
+ * as one write. Returns false if it ran out of memory (the conn is closed).
+ */
+static bool send_events(struct conn *conn, size_t limit)
+{
+    struct server *server = conn->server;
+    struct follow *follow = &conn->follow;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    while (follow->next_seq <= server->durable_head && conn->outbound + sbuf.size < limit) {
+        const struct event *event = membership_event(server->membership, follow->next_seq);
+        if (event && wants(follow, event) &&
+            (rpc_pack_notification(&pk, NOTIFY_EVENT) || event_pack(&pk, event, ENCODE_WIRE))) {
+            msgpack_sbuffer_destroy(&sbuf);
+            log_warnx("%s: out of memory feeding a follower", conn->peer);
+            conn_close(conn);
+            return false;
+        }
+        follow->next_seq++;
+    }
+    follow->caught_up = follow->next_seq > server->durable_head;
+    conn_send_sbuffer(conn, &sbuf);
+    return true;
+}
+
+void follow_pump(struct conn *conn)
+{
+    if (conn->follow.active && !conn->closing)
+        send_events(conn, CATCH_UP_QUEUE);
+}
+
+void follow_pump_all(struct server *server)
+{
+    struct conn *conn, *next;
+
+    for (conn = TAILQ_FIRST(&server->conns); conn != NULL; conn = next) {
+        next = TAILQ_NEXT(conn, entry);
+        if (!conn->follow.active || conn->closing)
+            continue;
+        if (!conn->follow.caught_up) {
+            follow_pump(conn); /* its socket sets the pace */
+            continue;
+        }
+        /* Live: push everything new; a peer that can't take it is too slow. */
+        if (send_events(conn, RC_FOLLOW_QUEUE_MAX) && conn->follow.active &&
+            conn->follow.next_seq <= server->durable_head)
+            end_follow(conn, FOLLOW_TOO_SLOW);
+    }
+}
+
+void follow_stop(struct conn *conn)
+{
+    if (!conn->follow.active)
+        return;
+    conn->follow.active = false;
+    free(conn->follow.coalition);
+    conn->follow.coalition = NULL;
+    conn->server->follower_count--;
+}
+
+void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *params)
+{
+    struct server *server = conn->server;
+    uint64_t from_seq = server->durable_head + 1;
+    const msgpack_object *coalition = NULL;
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+
+    for (uint32_t i = 0; i < params->via.map.size; i++) {
+        const msgpack_object *key = &params->via.map.ptr[i].key;
+        const msgpack_object *val = &params->via.map.ptr[i].val;
+        if (mp_str_eq(key, "from_seq")) {
+            if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER || val->via.u64 == 0) {
+                conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
+                                 &(struct rpc_error_detail){ .field = "from_seq" },
+                                 "from_seq must be a positive integer");
+                return;
+            }
+            from_seq = val->via.u64;
+        } else if (mp_str_eq(key, "coalition")) {
+            if (val->type != MSGPACK_OBJECT_STR || val->via.str.size == 0 ||
+                memchr(val->via.str.ptr, '\0', val->via.str.size)) {
+                conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
+                                 &(struct rpc_error_detail){ .field = "coalition" },
+                                 "coalition must be a slug");
+                return;
+            }
+            coalition = val;
+        } else {
+            char name[40];
+            mp_printable(key, name, sizeof name);
+            conn_reply_error(conn, msgid, RPC_BAD_REQUEST, NULL,
+                             "unknown parameter '%s' for follow", name);
+            return;
+        }
+    }
+
+    char *slug = coalition ? strndup(coalition->via.str.ptr, coalition->via.str.size) : NULL;
+    msgpack_sbuffer_init(&sbuf);
+    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
+    if ((coalition && slug == NULL) || rpc_pack_result_header(&pk, msgid) ||
+        msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, "head") ||
+        msgpack_pack_uint64(&pk, server->durable_head)) {
+        free(slug);
+        msgpack_sbuffer_destroy(&sbuf);
+        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
+        return;
+    }
+    follow_stop(conn); /* a second follow replaces the first */
+    conn_send_sbuffer(conn, &sbuf);
+    conn->follow.active = true;
+    conn->follow.next_seq = from_seq;
+    conn->follow.coalition = slug;
+    server->follower_count++;
+    log_debug("%s: following from seq %llu", conn->peer, (unsigned long long)from_seq);
+    follow_pump(conn);
+}
