@@ -321,7 +321,7 @@ static bool write_events(struct conn *conn, uint32_t msgid, struct event **event
         records[i].body = sbuf.data + start;
         records[i].len = ends[i] - start;
     }
-    if (store_append(server->store, records, n, &err) != 0) {
+    if (n > 0 && store_append(server->store, records, n, &err) != 0) {
         log_warnx("%s: append of %zu events failed: %s", conn->peer, n, err.message);
         if (store_failed(server->store, NULL))
             server_enter_read_only(server, err.message);
