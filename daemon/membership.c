@@ -109,7 +109,7 @@ static void out_of_memory(uint64_t seq)
 /* Capacity for at least need elements of size bytes, doubling; 0 on overflow. */
 static size_t grown_capacity(size_t cap, size_t need, size_t size)
 {
-    size_t n = cap ? cap : 8;
+    size_t n = cap ? cap : 2;
     while (n < need) {
         if (n > SIZE_MAX / 2 / size)
             return 0;
@@ -153,6 +153,14 @@ static int compare_acts(const void *a, const void *b)
 {
     const struct state_act *x = a, *y = b;
     return compare_key(x->event->date.counting_day, x->seq, y->event->date.counting_day, y->seq);
+}
+
+/* qsort, which may not be handed a NULL array even when it is empty. */
+static void sort_array(void *base, size_t count, size_t size,
+                       int (*compare)(const void *, const void *))
+{
+    if (count > 1)
+        qsort(base, count, size, compare);
 }
 
 static bool key_equals(const char *a, size_t a_len, const char *b, size_t b_len)
@@ -203,18 +211,23 @@ static size_t announcement_position(const struct country *c, int32_t day, uint64
     return lo;
 }
 
-/* Number of membership facts counting on or before day. */
+/*
+ * Number of membership facts counting on or before day. A state query makes
+ * two such searches per country; written without branches on the data (the
+ * ternaries become conditional moves), they cost no mispredictions.
+ */
 static size_t acts_by(const struct country *c, int32_t day)
 {
-    size_t lo = 0, hi = c->act_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->running[mid].day <= day)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const struct act_status *base = c->running;
+    size_t len = c->act_count;
+    if (len == 0)
+        return 0;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = base[half].day <= day ? base + half : base;
+        len -= half;
     }
-    return lo;
+    return (size_t)(base - c->running) + (base->day <= day);
 }
 
 /* Number of membership facts counting strictly before day. */
@@ -233,15 +246,16 @@ static size_t acts_before(const struct country *c, int32_t day)
 
 static size_t announcements_by(const struct country *c, int32_t day)
 {
-    size_t lo = 0, hi = c->announcement_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (c->announcement_days[mid] <= day)
-            lo = mid + 1;
-        else
-            hi = mid;
+    const int32_t *base = c->announcement_days;
+    size_t len = c->announcement_count;
+    if (len == 0)
+        return 0;
+    while (len > 1) {
+        size_t half = len / 2;
+        base = base[half] <= day ? base + half : base;
+        len -= half;
     }
-    return lo;
+    return (size_t)(base - c->announcement_days) + (*base <= day);
 }
 
 /*
@@ -592,18 +606,18 @@ static int compare_joined(const void *a, const void *b)
 /* Sorts what view_append gathered and computes the running status and joins. */
 static bool view_finish(struct view *v)
 {
-    qsort(v->established, v->established_count, sizeof *v->established, compare_acts);
+    sort_array(v->established, v->established_count, sizeof *v->established, compare_acts);
     if (!reserve(&v->joined, &v->joined_cap, v->country_count, sizeof *v->joined))
         return false;
     for (size_t i = 0; i < v->country_count; i++) {
         struct country *c = v->countries[i];
 
-        qsort(c->acts, c->act_count, sizeof *c->acts, compare_acts);
+        sort_array(c->acts, c->act_count, sizeof *c->acts, compare_acts);
         if (c->act_cap > 0 && (c->running = calloc(c->act_cap, sizeof *c->running)) == NULL)
             return false;
         country_replay(c, 0);
 
-        qsort(c->announcements, c->announcement_count, sizeof *c->announcements, compare_acts);
+        sort_array(c->announcements, c->announcement_count, sizeof *c->announcements, compare_acts);
         if (c->announcement_cap > 0 &&
             (c->announcement_days = calloc(c->announcement_cap, sizeof(int32_t))) == NULL)
             return false;
@@ -614,7 +628,7 @@ static bool view_finish(struct view *v)
         if (c->joined)
             v->joined[v->joined_count++] = c;
     }
-    qsort(v->joined, v->joined_count, sizeof *v->joined, compare_joined);
+    sort_array(v->joined, v->joined_count, sizeof *v->joined, compare_joined);
     return true;
 }
 
@@ -1038,8 +1052,12 @@ static const struct state_act *established_by(const struct view *v, int32_t day)
     return lo > 0 ? &v->established[lo - 1] : NULL;
 }
 
-/* Country c as it stands at day, from its facts counting by then. */
-static struct state_country country_at(const struct country *c, int32_t day, uint32_t ordinal)
+/*
+ * Country c as it stands at day, from its facts counting by then; *member
+ * (if not NULL) tells whether it is a member.
+ */
+static struct state_country country_at(const struct country *c, int32_t day, uint32_t ordinal,
+                                       bool *member)
 {
     size_t acts = acts_by(c, day);
     struct state_country sc = {
@@ -1057,6 +1075,8 @@ static struct state_country country_at(const struct country *c, int32_t day, uin
         sc.since = c->running[acts - 1].since;
         sc.left = c->running[acts - 1].left;
     }
+    if (member)
+        *member = acts > 0 && c->running[acts - 1].member;
     return sc;
 }
 
@@ -1097,8 +1117,9 @@ static bool view_state(const struct view *v, int32_t day, struct view *temp,
         size_t joined = joined_by(v, day);
         for (size_t i = 0; i < joined; i++) {
             const struct country *c = v->joined[i];
-            struct state_country sc = country_at(c, day, (uint32_t)(i + 1));
-            if (is_member_at(c, day))
+            bool member;
+            struct state_country sc = country_at(c, day, (uint32_t)(i + 1), &member);
+            if (member)
                 all[members++] = sc;
             else
                 all[n - 1 - former++] = sc;
@@ -1116,9 +1137,9 @@ static bool view_state(const struct view *v, int32_t day, struct view *temp,
             continue;
         if (announcements_by(c, day) == 0)
             continue;
-        all[members + pledged++] = country_at(c, day, 0);
+        all[members + pledged++] = country_at(c, day, 0, NULL);
     }
-    qsort(all + members, pledged, sizeof *all, compare_pledged);
+    sort_array(all + members, pledged, sizeof *all, compare_pledged);
 
     out->members = all;
     out->member_count = members;
@@ -1167,16 +1188,23 @@ void state_result_free(struct state_result *result)
 /* ---- timeline ---------------------------------------------------------------------------------
  */
 
-/* A country's next membership fact in the merge. */
+/* A country's next membership fact in the merge, with its key at hand. */
 struct cursor {
     const struct country *country;
     size_t next, end;
+    int32_t day;
+    uint64_t seq;
 };
+
+static void cursor_load(struct cursor *cur)
+{
+    cur->day = cur->country->running[cur->next].day;
+    cur->seq = cur->country->acts[cur->next].seq;
+}
 
 static bool cursor_before(const struct cursor *a, const struct cursor *b)
 {
-    return compare_key(a->country->running[a->next].day, a->country->acts[a->next].seq,
-                       b->country->running[b->next].day, b->country->acts[b->next].seq) < 0;
+    return compare_key(a->day, a->seq, b->day, b->seq) < 0;
 }
 
 /* Restores the min-heap below position i. */
@@ -1217,7 +1245,8 @@ static bool view_timeline(const struct view *v, int32_t since_day, int32_t until
         if (start > 0 && c->running[start - 1].member)
             count++;
         if (start < end) {
-            heap[live++] = (struct cursor){ c, start, end };
+            heap[live] = (struct cursor){ c, start, end, 0, 0 };
+            cursor_load(&heap[live++]);
             total += end - start;
         }
     }
@@ -1242,6 +1271,8 @@ static bool view_timeline(const struct view *v, int32_t since_day, int32_t until
             (struct timeline_point){ c->acts[k].event, c->acts[k].seq, count };
         if (++top->next == top->end)
             heap[0] = heap[--live];
+        else
+            cursor_load(top);
         heap_sift_down(heap, live, 0);
     }
     free(heap);
@@ -1334,7 +1365,7 @@ size_t membership_coalitions(const struct membership *m, int32_t today, uint64_t
         };
         view_free(temp);
     }
-    qsort(list, n, sizeof *list, compare_summaries);
+    sort_array(list, n, sizeof *list, compare_summaries);
     if (n == 0) {
         free(list);
         return 0;
