@@ -32,7 +32,7 @@
 
 #include "strmap.h"
 
-/* ---- data structures ------------------------------------------------------- */
+/* ---- data structures --------------------------------------------------------- */
 
 /* Running status of a country after one of its membership facts. */
 struct act_status {
@@ -97,9 +97,11 @@ struct state_scratch {
     struct state_country countries[];
 };
 
-/* ---- small helpers ------------------------------------------------------------ */
+/* ---- small helpers ----------------------------------------------------------- */
 
 /* Applying must not fail: a projection that skipped an event would lie. */
+static void out_of_memory(uint64_t seq) __attribute__((noreturn));
+
 static void out_of_memory(uint64_t seq)
 {
     fprintf(stderr, "membership: out of memory applying seq %" PRIu64 "\n", seq);
@@ -182,7 +184,7 @@ static size_t seqs_upto(const uint64_t *seqs, size_t count, uint64_t cut)
     return lo;
 }
 
-/* ---- a country's facts ---------------------------------------------------------- */
+/* ---- a country's facts ------------------------------------------------------- */
 
 /* First position whose (day, seq) is not below the given one. */
 static size_t act_position(const struct country *c, int32_t day, uint64_t seq)
@@ -384,7 +386,7 @@ static void country_free(struct country *c)
     free(c);
 }
 
-/* ---- a coalition's view ----------------------------------------------------------- */
+/* ---- a coalition's view ------------------------------------------------------ */
 
 static void view_init(struct view *v)
 {
@@ -566,7 +568,7 @@ static bool view_remove(struct view *v, const struct event *reading, uint64_t se
     return view_rejoin(v, c);
 }
 
-/* ---- views for an old cut ------------------------------------------------------------ */
+/* ---- views for an old cut ---------------------------------------------------- */
 
 /* Appends a reading unsorted; view_finish sorts. */
 static bool view_append(struct view *v, const struct event *reading, uint64_t seq)
@@ -644,11 +646,13 @@ static struct view *view_at_cut(const struct membership *m, const struct coaliti
                                 uint64_t cut)
 {
     size_t n = seqs_upto(co->seqs, co->seq_count, cut);
-    const struct event **readings = calloc(n ? n : 1, sizeof *readings);
     struct view *v = malloc(sizeof *v);
-    if (readings == NULL || v == NULL)
-        goto fail;
+    if (v == NULL)
+        return NULL;
     view_init(v);
+    const struct event **readings = calloc(n ? n : 1, sizeof *readings);
+    if (readings == NULL)
+        goto fail;
 
     for (size_t i = 0; i < n; i++) {
         const struct event *ev = m->slots[co->seqs[i] - 1].event;
@@ -675,7 +679,7 @@ fail:
     return NULL;
 }
 
-/* ---- the log ----------------------------------------------------------------------------- */
+/* ---- the log ----------------------------------------------------------------- */
 
 struct membership *membership_new(void)
 {
@@ -847,7 +851,7 @@ static const struct coalition *coalition_at(const struct membership *m, const ch
     return co;
 }
 
-/* ---- checking an append -------------------------------------------------------------------- */
+/* ---- checking an append ------------------------------------------------------ */
 
 /* What a batch adds as it is checked, event by event. */
 struct batch {
@@ -1035,8 +1039,7 @@ done:
     return ok;
 }
 
-/* ---- state ------------------------------------------------------------------------------------
- */
+/* ---- state ------------------------------------------------------------------- */
 
 /* The latest `established` reading counting by day, or NULL. */
 static const struct state_act *established_by(const struct view *v, int32_t day)
@@ -1185,8 +1188,7 @@ void state_result_free(struct state_result *result)
     memset(result, 0, sizeof *result);
 }
 
-/* ---- timeline ---------------------------------------------------------------------------------
- */
+/* ---- timeline ---------------------------------------------------------------- */
 
 /* A country's next membership fact in the merge, with its key at hand. */
 struct cursor {
@@ -1310,8 +1312,7 @@ void timeline_result_free(struct timeline_result *result)
     memset(result, 0, sizeof *result);
 }
 
-/* ---- coalitions ---------------------------------------------------------------------------------
- */
+/* ---- coalitions -------------------------------------------------------------- */
 
 static size_t member_count_at(const struct view *v, int32_t day)
 {

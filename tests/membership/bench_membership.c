@@ -43,7 +43,7 @@ static double now_ns(void)
     return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
-/* ---- building events ----------------------------------------------------------------- */
+/* ---- building events --------------------------------------------------------- */
 
 static void pack_str(msgpack_packer *pk, const char *s)
 {
@@ -192,7 +192,7 @@ static struct event **build_log(size_t count, unsigned coalitions)
     return log;
 }
 
-/* ---- measuring ------------------------------------------------------------------------ */
+/* ---- measuring --------------------------------------------------------------- */
 
 static int compare_doubles(const void *a, const void *b)
 {

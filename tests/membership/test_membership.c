@@ -17,7 +17,7 @@
 #include "membership.h"
 #include "testkit.h"
 
-/* ---- helpers ------------------------------------------------------------------ */
+/* ---- helpers ----------------------------------------------------------------- */
 
 #define HEAD UINT64_MAX
 
@@ -99,7 +99,7 @@ static void commitments(const struct state_country *c, char *out, size_t size)
     }
 }
 
-/* ---- the worked example (events.md §5) ------------------------------------------------ */
+/* ---- the worked example (events.md §5) --------------------------------------- */
 
 static struct membership *worked_example_literal(void)
 {
@@ -334,7 +334,7 @@ static void test_worked_example_file(void **state)
     membership_free(m);
 }
 
-/* ---- derivation rules ------------------------------------------------------------------ */
+/* ---- derivation rules -------------------------------------------------------- */
 
 static struct membership *founded(const char *slug)
 {
@@ -705,7 +705,7 @@ static void test_log_lookups(void **state)
     membership_free(m);
 }
 
-/* ---- checking appends ------------------------------------------------------------------- */
+/* ---- checking appends -------------------------------------------------------- */
 
 struct batch_result {
     bool ok;
@@ -717,7 +717,7 @@ struct batch_result {
 static struct batch_result check(const struct membership *m, const char *const *texts)
 {
     struct batch_result res;
-    struct event *events[8];
+    struct event *events[8] = { NULL };
     size_t n = 0;
 
     memset(&res, 0, sizeof res);

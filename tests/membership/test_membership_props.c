@@ -25,7 +25,7 @@
 #include "membership.h"
 #include "testkit.h"
 
-/* ---- randomness ------------------------------------------------------------ */
+/* ---- randomness -------------------------------------------------------------- */
 
 static uint64_t rng;
 
@@ -48,7 +48,7 @@ static bool chance(uint32_t percent)
     return below(100) < percent;
 }
 
-/* ---- the world being generated ------------------------------------------------ */
+/* ---- the world being generated ----------------------------------------------- */
 
 /*
  * What the comparisons covered: a generator that drifted into trivial logs
@@ -366,7 +366,7 @@ static void try_refused(struct world *w)
     seen.refused++;
 }
 
-/* ---- the reference: events.md §3, replayed from scratch --------------------------- */
+/* ---- the reference: events.md §3, replayed from scratch ---------------------- */
 
 struct ref_act {
     const struct event *event;
@@ -766,7 +766,7 @@ static void compare_random_query(const struct membership *m)
         compare_seq_at_time(m);
 }
 
-/* ---- the runs ------------------------------------------------------------------------ */
+/* ---- the runs ---------------------------------------------------------------- */
 
 static void run_log(uint64_t seed, size_t batches, uint32_t query_percent, size_t queries)
 {
