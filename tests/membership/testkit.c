@@ -14,7 +14,7 @@
 
 #include "testkit.h"
 
-static int pack_json(msgpack_packer *pk, const json_t *value)
+static int pack_json(msgpack_packer *pk, json_t *value)
 {
     const char *key;
     json_t *member;
@@ -24,7 +24,7 @@ static int pack_json(msgpack_packer *pk, const json_t *value)
     case JSON_OBJECT:
         if (msgpack_pack_map(pk, json_object_size(value)))
             return -1;
-        json_object_foreach((json_t *)(uintptr_t)value, key, member)
+        json_object_foreach(value, key, member)
         {
             size_t len = strlen(key);
             if (msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, key, len) ||
@@ -63,7 +63,7 @@ static int pack_json(msgpack_packer *pk, const json_t *value)
     return -1;
 }
 
-struct event *tk_event_from_json(const json_t *object, struct event_error *err)
+struct event *tk_event_from_json(json_t *object, struct event_error *err)
 {
     msgpack_sbuffer buffer;
     msgpack_packer pk;

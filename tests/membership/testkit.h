@@ -17,7 +17,7 @@
  * Decodes one event from a JSON object as a client would send it. NULL with
  * err filled in when the event is refused.
  */
-struct event *tk_event_from_json(const json_t *object, struct event_error *err);
+struct event *tk_event_from_json(json_t *object, struct event_error *err);
 
 /*
  * Decodes JSON text in which ' stands for " (test literals read better that
