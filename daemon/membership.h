@@ -57,7 +57,8 @@ struct append_error {
  *  - an `id` already in the log (or earlier in the batch) with the same
  *    content is a repeat: repeat_seq[i] is the original seq; with other
  *    content it is a conflict. repeat_seq[i] is 0 for a new event.
- * Returns true when the batch can be appended; false with err filled in.
+ * Returns true when the batch can be appended; false with err filled in
+ * (RPC_INTERNAL if memory ran out while checking).
  */
 bool membership_check_batch(const struct membership *m, struct event *const *events, size_t count,
                             uint64_t *repeat_seq, struct append_error *err);
@@ -116,9 +117,15 @@ struct state_result {
 /*
  * State of coalition slug at day at_day with the log cut at seq cut (cut is
  * clamped to the head). Returns false if no event of the coalition exists
- * at the cut (the daemon answers unknown_coalition). An existing coalition
+ * at the cut (the daemon answers unknown_coalition), and also if memory runs
+ * out (membership_coalition_seqs tells the two apart). An existing coalition
  * with no `established` counting by at_day has coalition.established false and
- * no members.
+ * no members and no former members; pledged is listed all the same.
+ *
+ * A country's ordinal follows the (date, seq) of the first fact that made it
+ * a member. pledged lists the countries with an announcement counting by
+ * at_day that were never members by then (a withdrawal by a non-member
+ * changes nothing, so it does not keep a country out of pledged).
  */
 bool membership_state(const struct membership *m, const char *slug, int32_t at_day, uint64_t cut,
                       struct state_result *out);
@@ -141,7 +148,10 @@ struct timeline_result {
 /*
  * Every membership fact of the coalition in (counting date, seq) order with
  * the running member count after it, keeping those whose counting day lies in
- * [since_day, until_day]. Returns false for an unknown coalition.
+ * [since_day, until_day] (the count includes the facts before since_day).
+ * The count follows the facts alone, whether or not the coalition was
+ * established by then. Returns false for an unknown coalition, or if memory
+ * runs out.
  */
 bool membership_timeline(const struct membership *m, const char *slug, int32_t since_day,
                          int32_t until_day, uint64_t cut, struct timeline_result *out);
@@ -151,12 +161,15 @@ void timeline_result_free(struct timeline_result *result);
 
 struct coalition_summary {
     const char *slug;
-    const char *name; /* from the latest `established` at the head; NULL if retracted */
+    const char *name; /* from the latest `established` (date, seq) at the cut; NULL if retracted */
     uint32_t members; /* members at today with the given cut */
     uint64_t events;  /* events of the coalition with seq <= cut */
 };
 
-/* Every coalition with an event at or before cut, sorted by slug. Caller frees *out. */
+/*
+ * Every coalition with an event at or before cut, sorted by slug. Caller frees
+ * *out. Returns 0 with *out NULL when there is none, or if memory runs out.
+ */
 size_t membership_coalitions(const struct membership *m, int32_t today, uint64_t cut,
                              struct coalition_summary **out);
 
