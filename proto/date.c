@@ -23,12 +23,13 @@ static unsigned days_in_month(int year, unsigned month)
 
 int32_t rc_days_from_civil(int year, unsigned month, unsigned day)
 {
-    year -= month <= 2;
-    int era = (year >= 0 ? year : year - 399) / 400;
-    unsigned yoe = (unsigned)(year - era * 400);
-    unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    /* 64 bits: era * 146097 passes INT_MAX for years that still fit int32 days. */
+    int64_t y = (int64_t)year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t)doe - 719468;
+    return (int32_t)(era * 146097 + doe - 719468);
 }
 
 void rc_civil_from_days(int32_t days, int *year, unsigned *month, unsigned *day)
