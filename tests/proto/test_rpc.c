@@ -307,6 +307,18 @@ static void test_garbage(void **state)
     assert_int_equal(rpc_reader_next(&reader, &msg), RPC_READ_INVALID);
     rpc_reader_destroy(&reader);
 
+    /*
+     * Nesting to RC_MAX_DEPTH is a message: msgpack-c's own nesting limit
+     * (32 in msgpack-c 4.0) must not be the one that refuses it.
+     */
+    char deepest[RC_MAX_DEPTH + 1];
+    memset(deepest, '\x91', RC_MAX_DEPTH);
+    deepest[RC_MAX_DEPTH] = '\x01';
+    assert_true(rpc_reader_init(&reader, RC_MAX_MESSAGE_DEFAULT));
+    feed(&reader, deepest, sizeof deepest);
+    assert_int_equal(rpc_reader_next(&reader, &msg), RPC_READ_MESSAGE);
+    rpc_reader_destroy(&reader);
+
     /* Nesting deeper than RC_MAX_DEPTH. */
     char deep[RC_MAX_DEPTH + 2];
     memset(deep, '\x91', sizeof deep - 1);
