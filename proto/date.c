@@ -23,25 +23,27 @@ static unsigned days_in_month(int year, unsigned month)
 
 int32_t rc_days_from_civil(int year, unsigned month, unsigned day)
 {
-    year -= month <= 2;
-    int era = (year >= 0 ? year : year - 399) / 400;
-    unsigned yoe = (unsigned)(year - era * 400);
-    unsigned doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    /* 64 bits: era * 146097 passes INT_MAX for years that still fit int32 days. */
+    int64_t y = (int64_t)year - (month <= 2);
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
     unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int32_t)doe - 719468;
+    return (int32_t)(era * 146097 + doe - 719468);
 }
 
 void rc_civil_from_days(int32_t days, int *year, unsigned *month, unsigned *day)
 {
-    days += 719468;
-    int era = (days >= 0 ? days : days - 146096) / 146097;
-    unsigned doe = (unsigned)(days - era * 146097);
+    /* 64 bits: the shift to 0000-03-01 would overflow int32 near its ends. */
+    int64_t z = (int64_t)days + 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
     unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
     unsigned mp = (5 * doy + 2) / 153;
     *day = doy - (153 * mp + 2) / 5 + 1;
     *month = mp < 10 ? mp + 3 : mp - 9;
-    *year = (int)yoe + era * 400 + (*month <= 2);
+    *year = (int)((int64_t)yoe + era * 400 + (*month <= 2));
 }
 
 /* Reads exactly n ASCII digits. */

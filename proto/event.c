@@ -25,6 +25,7 @@
 
 struct field_rule {
     const char *name;
+    uint32_t min_len; /* when given; a required field is at least 1 anyway */
     uint32_t max_len;
     uint32_t allowed;  /* TYPE_BITs of the types that may carry it */
     uint32_t required; /* TYPE_BITs of the types that must */
@@ -32,21 +33,23 @@ struct field_rule {
 };
 
 static const struct field_rule string_fields[FIELD_STRING_COUNT] = {
-    [FIELD_TYPE] = { "type", 16, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_COALITION] = { "coalition", SLUG_MAX, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_DATE] = { "date", 10, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_COUNTRY] = { "country", 128, MEMBERSHIP_BITS | TYPE_BIT(EVENT_ANNOUNCED),
+    [FIELD_TYPE] = { "type", 1, 16, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_COALITION] = { "coalition", 1, SLUG_MAX, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_DATE] = { "date", 1, 10, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_COUNTRY] = { "country", 1, 128, MEMBERSHIP_BITS | TYPE_BIT(EVENT_ANNOUNCED),
                         MEMBERSHIP_BITS, false },
-    [FIELD_NAME] = { "name", 256, TYPE_BIT(EVENT_ESTABLISHED), TYPE_BIT(EVENT_ESTABLISHED), false },
-    [FIELD_BASIS] = { "basis", 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
-    [FIELD_PURPOSE] = { "purpose", 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
-    [FIELD_VENUE] = { "venue", 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_SPEAKER] = { "speaker", 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_COMMITMENT] = { "commitment", 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_TEXT] = { "text", 8192, TYPE_BIT(EVENT_ANNOUNCED), 0, true },
-    [FIELD_ID] = { "id", 128, ALL_TYPES, 0, false },
-    [FIELD_SOURCE] = { "source", 2048, ALL_TYPES, 0, false },
-    [FIELD_NOTE] = { "note", 8192, ALL_TYPES, TYPE_BIT(EVENT_RETRACTED), true },
+    [FIELD_NAME] = { "name", 1, 256, TYPE_BIT(EVENT_ESTABLISHED), TYPE_BIT(EVENT_ESTABLISHED),
+                     false },
+    [FIELD_BASIS] = { "basis", 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
+    [FIELD_PURPOSE] = { "purpose", 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
+    [FIELD_VENUE] = { "venue", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_SPEAKER] = { "speaker", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_COMMITMENT] = { "commitment", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_TEXT] = { "text", 0, 8192, TYPE_BIT(EVENT_ANNOUNCED), 0, true },
+    /* events.md gives the idempotency key 1-128: an empty key names nothing. */
+    [FIELD_ID] = { "id", 1, 128, ALL_TYPES, 0, false },
+    [FIELD_SOURCE] = { "source", 0, 2048, ALL_TYPES, 0, false },
+    [FIELD_NOTE] = { "note", 0, 8192, ALL_TYPES, TYPE_BIT(EVENT_RETRACTED), true },
 };
 
 static const char *const type_names[EVENT_TYPE_COUNT] = {
@@ -178,11 +181,15 @@ struct decoder {
 static bool fail(struct decoder *d, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/*
+ * Fills the error and returns false. Inside a fact a field is "fact.<name>",
+ * and the map as a whole ("" in an event) is "fact".
+ */
 static bool fail(struct decoder *d, const char *field, const char *fmt, ...)
 {
     va_list ap;
-    if (d->kind == MAP_FACT && field[0] != '\0')
-        snprintf(d->err->field, sizeof d->err->field, "fact.%s", field);
+    if (d->kind == MAP_FACT)
+        snprintf(d->err->field, sizeof d->err->field, "fact%s%s", field[0] ? "." : "", field);
     else
         snprintf(d->err->field, sizeof d->err->field, "%s", field);
     va_start(ap, fmt);
@@ -296,6 +303,8 @@ static bool read_string(struct decoder *d, int f, const msgpack_object *v, struc
     const struct field_rule *rule = &string_fields[f];
     if (v->type != MSGPACK_OBJECT_STR)
         return fail(d, rule->name, "must be a string");
+    if (v->via.str.size < rule->min_len)
+        return fail(d, rule->name, "must not be empty");
     if (v->via.str.size > rule->max_len)
         return fail(d, rule->name, "too long: %u bytes, at most %u", v->via.str.size,
                     rule->max_len);
@@ -320,8 +329,8 @@ static bool read_pair(struct decoder *d, const msgpack_object_kv *kv, struct par
         if (p->spans[f].ptr)
             return fail(d, string_fields[f].name, "given twice");
         if (!(string_fields[f].allowed & TYPE_BIT(p->type)))
-            return fail(d, string_fields[f].name, "not a field of '%s' events",
-                        type_names[p->type]);
+            return fail(d, string_fields[f].name, "not a field of '%s' %s", type_names[p->type],
+                        d->kind == MAP_FACT ? "facts" : "events");
         if (f == FIELD_ID && d->kind == MAP_FACT)
             return fail(d, "id", "not allowed in a fact: put the id on the corrected event");
         return read_string(d, f, &kv->val, p);
@@ -359,6 +368,18 @@ static bool read_pair(struct decoder *d, const msgpack_object_kv *kv, struct par
 }
 
 static struct event *decode_map(struct decoder *d, const msgpack_object *obj);
+
+/*
+ * A record time must be one that ENCODE_WIRE can show and EVENT_FROM_WIRE read
+ * back: within the years of a date, in UTC.
+ */
+static bool recorded_in_range(int64_t us)
+{
+    const int64_t day_us = INT64_C(86400) * 1000000;
+    int64_t first = rc_days_from_civil(RC_YEAR_MIN, 1, 1) * day_us;
+    int64_t end = (rc_days_from_civil(RC_YEAR_MAX, 12, 31) + INT64_C(1)) * day_us;
+    return us >= first && us < end;
+}
 
 /* Checks the values that need more than a string check, then builds. */
 static struct event *finish(struct decoder *d, struct parts *p)
@@ -465,12 +486,19 @@ static struct event *finish(struct decoder *d, struct parts *p)
                                              : "must be an RFC 3339 time");
             return NULL;
         }
+        if (!recorded_in_range(recorded)) {
+            event_free(fact);
+            fail(d, "recorded", "out of range: years 1000 to 9999 (UTC)");
+            return NULL;
+        }
     }
 
     struct event *ev = event_build(p->type, p->spans, &p->date, target, fact);
     if (ev == NULL) {
         event_free(fact);
-        fail(d, "", "out of memory");
+        /* event.h: an allocation failure is on field "", even inside a fact. */
+        d->err->field[0] = '\0';
+        snprintf(d->err->message, sizeof d->err->message, "out of memory");
         return NULL;
     }
     ev->seq = seq;
@@ -484,11 +512,9 @@ static struct event *decode_map(struct decoder *d, const msgpack_object *obj)
 
     memset(&p, 0, sizeof p);
     if (obj->type != MSGPACK_OBJECT_MAP) {
-        fail(d, d->kind == MAP_FACT ? "fact" : "",
+        fail(d, "",
              d->kind == MAP_FACT ? "must be a map of the fact's fields"
                                  : "an event is a map of field names to values");
-        if (d->kind == MAP_FACT) /* "fact" already names the place */
-            snprintf(d->err->field, sizeof d->err->field, "fact");
         return NULL;
     }
     if (!read_type(d, obj, &p))

@@ -1,11 +1,14 @@
 /*
  * mpguard.c — a non-allocating walk over one msgpack object.
  *
- * The walk keeps, per open container, how many elements are still due. A
- * container's count is checked against the bytes left under the limit the
- * moment its header is read: each element needs at least one byte, so a
- * count larger than that can never be satisfied and is refused before any
- * decoder would size an allocation from it.
+ * The walk keeps, per open container, how many elements are still due, and
+ * the sum of those dues: the fewest bytes the rest of the object can take,
+ * since every element needs at least one. When a header is read, its payload
+ * plus that sum plus its own children must fit in the bytes left under the
+ * limit, or the object can never be completed: it is refused as TOO_LARGE
+ * before any decoder would size an allocation from the count. Checking each
+ * count alone would not do: an array of n arrays of n elements passes n-by-n
+ * checks while owing n*n bytes.
  */
 #include "mpguard.h"
 
@@ -152,6 +155,8 @@ enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_dep
     /* due[d]: children still to read in the container open at depth d+1. */
     uint64_t due[64];
     unsigned depth = 0;
+    /* Elements still to read, this one included: the top object, at first. */
+    uint64_t owed = 1;
     size_t pos = 0;
     const unsigned char *p = (const unsigned char *)buf;
 
@@ -173,10 +178,15 @@ enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_dep
         if (header_len > len - pos)
             return MP_SCAN_NEED_MORE;
         pos += header_len;
+        owed--; /* this element is being read */
 
-        /* Every payload byte and every child (at least one byte each) must fit. */
-        size_t left = limit - pos;
-        if (payload > left || children > left || payload + children > left)
+        /*
+         * Every element still owed by the enclosing containers, this one's
+         * payload and its children (at least one byte each) must fit in what
+         * is left; subtracting in turn keeps hostile counts from wrapping.
+         */
+        uint64_t left = limit - pos;
+        if (owed > left || payload > left - owed || children > left - owed - payload)
             return MP_SCAN_TOO_LARGE;
         if (payload > len - pos)
             return MP_SCAN_NEED_MORE;
@@ -186,6 +196,7 @@ enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_dep
             if (depth >= max_depth)
                 return MP_SCAN_INVALID;
             due[depth++] = children;
+            owed += children;
             continue;
         }
         /* A leaf (or an empty container) completes; close finished containers. */

@@ -25,8 +25,9 @@ enum mp_scan {
 /*
  * Scans the object at buf[0..len). Every container must be able to fit in the
  * bytes that remain under limit (an element takes at least one byte, a map
- * entry two), every str/bin/ext length likewise; so a hostile count is refused
- * as TOO_LARGE as soon as its header is read, long before the bytes arrive.
+ * entry two), together with the elements its enclosing containers still owe;
+ * every str/bin/ext length likewise. So a hostile count is refused as
+ * TOO_LARGE as soon as its header is read, long before the bytes arrive.
  * max_depth bounds nesting (a scalar at top level is depth 0).
  */
 enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,

@@ -46,6 +46,8 @@ enum rpc_read rpc_reader_next(struct rpc_reader *reader, msgpack_unpacked *out)
     msgpack_unpacker *u = &reader->unpacker;
     size_t object_len;
 
+    /* rpc.h: the previous message is released whatever this call returns. */
+    msgpack_unpacked_destroy(out);
     /* msgpack-c never sees bytes that mp_scan has not passed whole. */
     switch (
         mp_scan(u->buffer + u->off, u->used - u->off, reader->limit, RC_MAX_DEPTH, &object_len)) {
@@ -90,6 +92,23 @@ static bool read_params(const msgpack_object *obj, struct rpc_message *message, 
     return true;
 }
 
+/* A response carries exactly one of error (a map) and result (protocol.md). */
+static bool read_outcome(const msgpack_object *item, struct rpc_message *message, const char **why)
+{
+    bool failed = item[2].type != MSGPACK_OBJECT_NIL;
+    if (failed == (item[3].type != MSGPACK_OBJECT_NIL)) {
+        *why = "a response has exactly one of error and result";
+        return false;
+    }
+    if (failed && item[2].type != MSGPACK_OBJECT_MAP) {
+        *why = "an error is a map {code, message}";
+        return false;
+    }
+    message->error = &item[2];
+    message->result = &item[3];
+    return true;
+}
+
 bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const char **why)
 {
     memset(message, 0, sizeof *message);
@@ -104,7 +123,8 @@ bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const 
     switch (item[0].via.u64) {
     case RPC_REQUEST:
         message->kind = RPC_REQUEST;
-        if (size != 4 || !read_msgid(&item[1], &message->msgid)) {
+        /* Read msgid before judging the rest: the error reply needs it. */
+        if (!read_msgid(&item[1], &message->msgid) || size != 4) {
             *why = "a request is [0, msgid (uint32), method, params]";
             return false;
         }
@@ -117,13 +137,11 @@ bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const 
         return read_params(&item[3], message, why);
     case RPC_RESPONSE:
         message->kind = RPC_RESPONSE;
-        if (size != 4 || !read_msgid(&item[1], &message->msgid)) {
+        if (!read_msgid(&item[1], &message->msgid) || size != 4) {
             *why = "a response is [1, msgid, error, result]";
             return false;
         }
-        message->error = &item[2];
-        message->result = &item[3];
-        return true;
+        return read_outcome(item, message, why);
     case RPC_NOTIFICATION:
         message->kind = RPC_NOTIFICATION;
         if (size != 3 || item[1].type != MSGPACK_OBJECT_STR) {

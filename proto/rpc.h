@@ -70,8 +70,9 @@ struct rpc_message {
 /*
  * Checks the envelope: an array of the right shape, a uint32 msgid, a string
  * method, params an array. For requests and notifications, params must hold
- * exactly one map (protocol.md); otherwise *why says what is wrong and false
- * is returned (msgid is still set when it could be read, for the error reply).
+ * exactly one map (protocol.md); a response has exactly one of error (a map)
+ * and result that is not nil. Otherwise *why says what is wrong and false is
+ * returned (msgid is still set when it could be read, for the error reply).
  */
 bool rpc_parse(const msgpack_object *object, struct rpc_message *message, const char **why);
 
