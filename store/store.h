@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #define STORE_SEGMENT_SIZE_DEFAULT (64u << 20)
+#define STORE_SEGMENT_SIZE_MAX     (1u << 30) /* larger segment_size: EINVAL */
 #define STORE_RECORD_MAX           (1u << 20) /* body bytes */
 
 /*
@@ -55,7 +56,8 @@ struct store_options {
 
 /*
  * Why an operation failed. For corruption, file/offset/seq locate it; errno_
- * holds the errno of an I/O failure (0 otherwise).
+ * holds the errno of an I/O failure, EBADMSG for corruption, and the codes
+ * named below (EINVAL, EROFS, ENOENT, EWOULDBLOCK for a locked dir).
  */
 struct store_error {
     char message[512];
