@@ -139,7 +139,8 @@ static int list_segments(struct store *store, struct found_segment **out, size_t
                         strerror(saved));
         goto fail;
     }
-    qsort(found, n, sizeof *found, compare_found);
+    if (n > 1)
+        qsort(found, n, sizeof *found, compare_found);
     *out = found;
     *count = n;
     return 0;
