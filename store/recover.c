@@ -250,9 +250,11 @@ static int scan_segment(struct store *store, struct segment *segment, bool newes
     if (offset < size) {
         uint64_t next;
         int found;
-        if (!newest)
-            return corruption(store, err, segment->name, offset, scan->expected_seq,
-                              "%s in a segment that is not the newest", frame_status_text(status));
+        /* A whole frame with a sound checksum was written whole: not torn. */
+        if (!newest || status == FRAME_BAD_PREFIX)
+            return corruption(store, err, segment->name, offset, scan->expected_seq, "%s%s",
+                              frame_status_text(status),
+                              newest ? "" : " in a segment that is not the newest");
         found = frame_find_next(&scan->reader, offset + 1, scan->expected_seq, &next);
         if (found < 0)
             return io_failure(store, err, segment->name, offset, scan->expected_seq, "read");

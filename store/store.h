@@ -49,7 +49,10 @@ struct store_options {
     uint64_t segment_size;     /* rotate past this many bytes; 0 = default */
     bool sync;                 /* false: store_sync skips fdatasync (bulk loads, tests) */
     const struct store_io *io; /* NULL = store_io_default() */
-    /* Optional: recovery and failures are reported here (one line each). */
+    /*
+     * Optional: recovery and failures are reported here (one line each), on
+     * the thread that met them (a failed fdatasync: store_sync's thread).
+     */
     void (*log)(void *ctx, enum store_log_level level, const char *message);
     void *log_ctx;
 };

@@ -464,6 +464,17 @@ static void test_sound_frames_out_of_order(void **state)
     file_restore(path, &pristine, pristine.len);
     append_raw_frame(path, 5, log.recorded[2]);
     expect_corruption(dir, FIRST_SEGMENT, end, 5);
+    /* A sound checksum over a body without the seq/recorded prefix. */
+    file_restore(path, &pristine, pristine.len);
+    {
+        static const unsigned char body[] = { 0x82, 0xa3, 's', 'e', 'x', 0x04, 0xa8, 'r',
+                                              'e',  'c',  'o', 'r', 'd', 'e',  'd',  0x05 };
+        unsigned char header[FRAME_HEADER_SIZE];
+        frame_header_encode(header, body, sizeof body, false);
+        test_file_write_at(path, end, header, sizeof header);
+        test_file_write_at(path, end + sizeof header, body, sizeof body);
+    }
+    expect_corruption(dir, FIRST_SEGMENT, end, 4);
     /* The same frame with the right seq is a record like any other. */
     file_restore(path, &pristine, pristine.len);
     append_raw_frame(path, 4, log.recorded[2]);
