@@ -14,17 +14,17 @@
 
 /* ---- Little-endian fields ---- */
 
-uint32_t load_le32(const unsigned char *p)
+uint32_t get_le32(const unsigned char *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-uint64_t load_le64(const unsigned char *p)
+uint64_t get_le64(const unsigned char *p)
 {
-    return (uint64_t)load_le32(p) | (uint64_t)load_le32(p + 4) << 32;
+    return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
 }
 
-void store_le32(unsigned char *p, uint32_t v)
+void put_le32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v;
     p[1] = (unsigned char)(v >> 8);
@@ -32,10 +32,10 @@ void store_le32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)(v >> 24);
 }
 
-void store_le64(unsigned char *p, uint64_t v)
+void put_le64(unsigned char *p, uint64_t v)
 {
-    store_le32(p, (uint32_t)v);
-    store_le32(p + 4, (uint32_t)(v >> 32));
+    put_le32(p, (uint32_t)v);
+    put_le32(p + 4, (uint32_t)(v >> 32));
 }
 
 /* ---- Frame header ---- */
@@ -43,9 +43,9 @@ void store_le64(unsigned char *p, uint64_t v)
 void frame_header_encode(unsigned char header[FRAME_HEADER_SIZE], const void *body, uint32_t len,
                          bool continued)
 {
-    store_le32(header, len | (continued ? FRAME_CONTINUED : 0));
+    put_le32(header, len | (continued ? FRAME_CONTINUED : 0));
     /* The CRC covers the length word too: a flipped length is caught. */
-    store_le32(header + 4, crc32c_extend(crc32c(header, 4), body, len));
+    put_le32(header + 4, crc32c_extend(crc32c(header, 4), body, len));
 }
 
 /* ---- Body prefix ---- */
@@ -181,7 +181,7 @@ const char *frame_status_text(enum frame_status status)
 bool frame_checksum_ok(const unsigned char *frame, uint32_t len)
 {
     uint32_t crc = crc32c_extend(crc32c(frame, 4), frame + FRAME_HEADER_SIZE, len);
-    return crc == load_le32(frame + 4);
+    return crc == get_le32(frame + 4);
 }
 
 enum frame_status frame_read(struct segment_reader *reader, uint64_t offset, struct frame *frame)
@@ -194,7 +194,7 @@ enum frame_status frame_read(struct segment_reader *reader, uint64_t offset, str
     p = segment_reader_get(reader, offset, FRAME_HEADER_SIZE);
     if (!p)
         return FRAME_IO_ERROR;
-    word = load_le32(p);
+    word = get_le32(p);
     frame->offset = offset;
     frame->continued = (word & FRAME_CONTINUED) != 0;
     frame->len = word & FRAME_LENGTH_MASK;
@@ -228,7 +228,7 @@ static int frame_plausible(struct segment_reader *reader, uint64_t offset, uint6
     p = segment_reader_get(reader, offset, FRAME_HEADER_SIZE);
     if (!p)
         return -1;
-    len = load_le32(p) & FRAME_LENGTH_MASK;
+    len = get_le32(p) & FRAME_LENGTH_MASK;
     if (len < BODY_MIN || len > STORE_RECORD_MAX || reader->end - offset - FRAME_HEADER_SIZE < len)
         return 0;
     look = len < BODY_PREFIX_MAX ? len : BODY_PREFIX_MAX;

@@ -21,7 +21,7 @@ static const char *stored_frame_problem(const struct store *store, const unsigne
     uint64_t body_seq;
     int64_t body_recorded;
 
-    if ((load_le32(frame) & FRAME_LENGTH_MASK) != len)
+    if ((get_le32(frame) & FRAME_LENGTH_MASK) != len)
         return "record length changed on disk";
     if (!frame_checksum_ok(frame, len))
         return "checksum mismatch";

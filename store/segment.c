@@ -47,9 +47,9 @@ bool segment_name_parse(const char *name, uint64_t *first_seq)
 void segment_header_encode(unsigned char header[SEGMENT_HEADER_SIZE], uint64_t first_seq)
 {
     memcpy(header, SEGMENT_MAGIC, SEGMENT_MAGIC_LEN);
-    store_le32(header + 8, SEGMENT_VERSION);
-    store_le64(header + 12, first_seq);
-    store_le32(header + 20, crc32c(header, 20));
+    put_le32(header + 8, SEGMENT_VERSION);
+    put_le64(header + 12, first_seq);
+    put_le32(header + 20, crc32c(header, 20));
 }
 
 const char *segment_header_problem(const unsigned char header[SEGMENT_HEADER_SIZE],
@@ -57,11 +57,11 @@ const char *segment_header_problem(const unsigned char header[SEGMENT_HEADER_SIZ
 {
     if (memcmp(header, SEGMENT_MAGIC, SEGMENT_MAGIC_LEN) != 0)
         return "not a rollcall segment (bad magic)";
-    if (crc32c(header, 20) != load_le32(header + 20))
+    if (crc32c(header, 20) != get_le32(header + 20))
         return "segment header checksum mismatch";
-    if (load_le32(header + 8) != SEGMENT_VERSION)
+    if (get_le32(header + 8) != SEGMENT_VERSION)
         return "unsupported segment format version";
-    if (load_le64(header + 12) != first_seq)
+    if (get_le64(header + 12) != first_seq)
         return "segment header's first seq does not match the file name";
     return NULL;
 }

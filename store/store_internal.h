@@ -39,10 +39,10 @@
 
 /* ---- Frames and body prefixes (frame.c) ---- */
 
-uint32_t load_le32(const unsigned char *p);
-uint64_t load_le64(const unsigned char *p);
-void store_le32(unsigned char *p, uint32_t v);
-void store_le64(unsigned char *p, uint64_t v);
+uint32_t get_le32(const unsigned char *p);
+uint64_t get_le64(const unsigned char *p);
+void put_le32(unsigned char *p, uint32_t v);
+void put_le64(unsigned char *p, uint64_t v);
 
 /* Fills the 8-byte frame header of body[0..len). */
 void frame_header_encode(unsigned char header[FRAME_HEADER_SIZE], const void *body, uint32_t len,

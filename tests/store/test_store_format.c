@@ -181,14 +181,14 @@ static void test_frame_header(void **state)
     (void)state;
     test_body_make(&body, 9, 1000, 50);
     frame_header_encode(header, body.data, (uint32_t)body.len, false);
-    assert_int_equal(load_le32(header), body.len);
+    assert_int_equal(get_le32(header), body.len);
     memcpy(frame, header, sizeof header);
     memcpy(frame + sizeof header, body.data, body.len);
     assert_true(frame_checksum_ok(frame, (uint32_t)body.len));
     /* The CRC covers the length word: the continuation flag changes it. */
     frame_header_encode(header, body.data, (uint32_t)body.len, true);
-    assert_int_equal(load_le32(header), body.len | FRAME_CONTINUED);
-    assert_int_not_equal(load_le32(header + 4), load_le32(frame + 4));
+    assert_int_equal(get_le32(header), body.len | FRAME_CONTINUED);
+    assert_int_not_equal(get_le32(header + 4), get_le32(frame + 4));
     /* Any flipped bit of header or body is caught. */
     for (size_t bit = 0; bit < 8 * (sizeof header + body.len); bit++) {
         frame[bit / 8] ^= (unsigned char)(1u << bit % 8);
@@ -234,8 +234,8 @@ static void test_segment_header(void **state)
     (void)state;
     segment_header_encode(header, 77);
     assert_memory_equal(header, "rollcall", 8);
-    assert_int_equal(load_le32(header + 8), SEGMENT_VERSION);
-    assert_int_equal(load_le64(header + 12), 77);
+    assert_int_equal(get_le32(header + 8), SEGMENT_VERSION);
+    assert_int_equal(get_le64(header + 12), 77);
     assert_null(segment_header_problem(header, 77));
     assert_non_null(segment_header_problem(header, 78));
     for (size_t bit = 0; bit < 8 * sizeof header; bit++) {
