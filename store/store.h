@@ -86,7 +86,8 @@ struct store;
  * Opens (creating if needed) the log in dir: takes the exclusive lock, scans
  * and checks every segment, truncates a torn tail. Returns 0 and *out, or -1
  * with err filled in (another process holds the lock; corruption naming file,
- * offset and seq; an I/O error). recovery may be NULL.
+ * offset and seq; an I/O error). recovery may be NULL; so may options (the
+ * defaults, with sync on).
  */
 int store_open(const char *dir, const struct store_options *options, struct store **out,
                struct store_recovery *recovery, struct store_error *err);
