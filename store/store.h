@@ -22,6 +22,7 @@
 #include <sys/uio.h>
 
 #define STORE_SEGMENT_SIZE_DEFAULT (64u << 20)
+#define STORE_SEGMENT_SIZE_MAX     (1u << 30) /* larger segment_size: EINVAL */
 #define STORE_RECORD_MAX           (1u << 20) /* body bytes */
 
 /*
@@ -48,14 +49,18 @@ struct store_options {
     uint64_t segment_size;     /* rotate past this many bytes; 0 = default */
     bool sync;                 /* false: store_sync skips fdatasync (bulk loads, tests) */
     const struct store_io *io; /* NULL = store_io_default() */
-    /* Optional: recovery and failures are reported here (one line each). */
+    /*
+     * Optional: recovery and failures are reported here (one line each), on
+     * the thread that met them (a failed fdatasync: store_sync's thread).
+     */
     void (*log)(void *ctx, enum store_log_level level, const char *message);
     void *log_ctx;
 };
 
 /*
  * Why an operation failed. For corruption, file/offset/seq locate it; errno_
- * holds the errno of an I/O failure (0 otherwise).
+ * holds the errno of an I/O failure, EBADMSG for corruption, and the codes
+ * named below (EINVAL, EROFS, ENOENT, EWOULDBLOCK for a locked dir).
  */
 struct store_error {
     char message[512];
@@ -81,7 +86,8 @@ struct store;
  * Opens (creating if needed) the log in dir: takes the exclusive lock, scans
  * and checks every segment, truncates a torn tail. Returns 0 and *out, or -1
  * with err filled in (another process holds the lock; corruption naming file,
- * offset and seq; an I/O error). recovery may be NULL.
+ * offset and seq; an I/O error). recovery may be NULL; so may options (the
+ * defaults, with sync on).
  */
 int store_open(const char *dir, const struct store_options *options, struct store **out,
                struct store_recovery *recovery, struct store_error *err);
