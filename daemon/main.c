@@ -153,8 +153,8 @@ static void parse_options(int argc, char **argv, struct config *config, enum log
             config->max_connections = (unsigned)n;
             break;
         case OPT_SEGMENT:
-            if (!parse_number(optarg, 10, 4096, 1ull << 40, &n))
-                bad_option("--segment-size", optarg, "use a byte count of at least 4096");
+            if (!parse_number(optarg, 10, 4096, STORE_SEGMENT_SIZE_MAX, &n))
+                bad_option("--segment-size", optarg, "use a byte count from 4096 to 1073741824");
             config->segment_size = n;
             break;
         case OPT_LOG:
