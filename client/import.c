@@ -143,13 +143,17 @@ static void batch_clear(struct batch *batch)
     batch->count = 0;
 }
 
-/* Does event have to start a new batch? */
-static bool batch_full_for(const struct batch *batch, const struct event *event)
+/* A full batch goes at once, not when the next line comes (that may be bad, or slow). */
+static bool batch_full(const struct batch *batch)
+{
+    return batch->count == batch->capacity || batch->events.size >= BATCH_BYTES_MAX;
+}
+
+/* Can't event join the batch? */
+static bool batch_refuses(const struct batch *batch, const struct event *event)
 {
     if (batch->count == 0)
         return false;
-    if (batch->count == batch->capacity || batch->events.size >= BATCH_BYTES_MAX)
-        return true;
     if ((event->seq != 0) != batch->with_seq)
         return true; /* an export's lines and free lines never share a batch */
     return event->seq != 0 && event->seq != batch->seqs[batch->count - 1] + 1;
@@ -292,10 +296,12 @@ static int import_lines(struct import *import, struct line_reader *reader, const
         if (event == NULL)
             return bad_line(import, reader->number, &err);
         import->summary.lines++;
-        if (batch_full_for(&import->batch, event))
+        if (batch_refuses(&import->batch, event))
             rc = batch_send(import);
         if (rc == EXIT_OK && batch_add(&import->batch, event, reader->number) != 0)
             rc = session_error(import->session, RPC_INTERNAL, "out of memory");
+        if (rc == EXIT_OK && batch_full(&import->batch))
+            rc = batch_send(import);
         event_free(event);
     }
     if (rc != EXIT_OK)
