@@ -51,7 +51,7 @@ struct bench {
     char today[11];
     unsigned long run_id;
 
-    size_t connection_count, connected, closed;
+    size_t connection_count, connected;
     struct connection *connections;
 
     uint64_t requests;         /* to answer */
@@ -64,6 +64,7 @@ struct bench {
 };
 
 static void warnx_bench(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void abort_run(struct bench *bench);
 
 static void warnx_bench(const char *fmt, ...)
 {
@@ -108,22 +109,26 @@ static void on_written(uv_write_t *req, int status)
 
     if (status < 0 && !conn->bench->failed) {
         warnx_bench("write: %s", uv_strerror(status));
-        conn->bench->failed = true;
+        abort_run(conn->bench);
     }
     msgpack_sbuffer_destroy(&job->sbuf);
     free(job);
 }
 
-static void on_closed(uv_handle_t *handle)
-{
-    struct connection *conn = handle->data;
-    conn->bench->closed++;
-}
-
 static void close_connection(struct connection *conn)
 {
     if (!uv_is_closing((uv_handle_t *)&conn->pipe))
-        uv_close((uv_handle_t *)&conn->pipe, on_closed);
+        uv_close((uv_handle_t *)&conn->pipe, NULL);
+}
+
+/* A failure voids the run: every connection closes, so the loop ends. */
+static void abort_run(struct bench *bench)
+{
+    bench->failed = true;
+    for (size_t i = 0; i < bench->connection_count; i++) {
+        if (bench->connections[i].bench)
+            close_connection(&bench->connections[i]);
+    }
 }
 
 /* Sends the next request on conn, or closes it when every request is out. */
@@ -138,8 +143,8 @@ static void send_next(struct connection *conn)
     }
     struct write_job *job = malloc(sizeof *job);
     if (job == NULL) {
-        bench->failed = true;
-        close_connection(conn);
+        warnx_bench("out of memory");
+        abort_run(bench);
         return;
     }
     msgpack_sbuffer_init(&job->sbuf);
@@ -148,8 +153,8 @@ static void send_next(struct connection *conn)
     if (pack_request(bench, &pk, conn->msgid, bench->sent) != 0) {
         msgpack_sbuffer_destroy(&job->sbuf);
         free(job);
-        bench->failed = true;
-        close_connection(conn);
+        warnx_bench("out of memory");
+        abort_run(bench);
         return;
     }
     bench->sent++;
@@ -161,8 +166,7 @@ static void send_next(struct connection *conn)
         warnx_bench("write: %s", uv_strerror(rc));
         msgpack_sbuffer_destroy(&job->sbuf);
         free(job);
-        bench->failed = true;
-        close_connection(conn);
+        abort_run(bench);
     }
 }
 
@@ -211,7 +215,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
     if (nread < 0) {
         if (conn->in_flight && !bench->failed) {
             warnx_bench("the daemon closed a connection: %s", uv_strerror((int)nread));
-            bench->failed = true;
+            abort_run(bench);
         }
         close_connection(conn);
         return;
@@ -225,8 +229,7 @@ static void on_read(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
         if (r != RPC_READ_MESSAGE || !rpc_parse(&unpacked.data, &message, &why) ||
             message.kind != RPC_RESPONSE || message.msgid != conn->msgid) {
             warnx_bench("an answer that is not the expected response");
-            bench->failed = true;
-            close_connection(conn);
+            abort_run(bench);
             break;
         }
         record_answer(conn, &message);
@@ -244,8 +247,7 @@ static void on_connected(uv_connect_t *req, int status)
     if (status < 0) {
         if (!bench->failed)
             warnx_bench("can't connect to %s: %s", bench->socket_path, uv_strerror(status));
-        bench->failed = true;
-        close_connection(conn);
+        abort_run(bench);
         return;
     }
     uv_read_start((uv_stream_t *)&conn->pipe, on_alloc, on_read);
@@ -320,7 +322,6 @@ static int run(struct bench *bench)
     for (size_t i = 0; i < bench->connection_count; i++) {
         struct connection *conn = &bench->connections[i];
         uv_connect_t *req = malloc(sizeof *req);
-        conn->bench = bench;
         conn->reader_ready = rpc_reader_init(&conn->reader, RESPONSE_LIMIT);
         if (req == NULL || !conn->reader_ready) {
             free(req);
@@ -330,15 +331,11 @@ static int run(struct bench *bench)
         }
         uv_pipe_init(&bench->loop, &conn->pipe, 0);
         conn->pipe.data = conn;
+        conn->bench = bench; /* from here on, the handle must be closed */
         uv_pipe_connect(req, &conn->pipe, bench->socket_path, on_connected);
     }
-    uv_run(&bench->loop, UV_RUN_DEFAULT);
-    /* Whatever a failure left open closes now, so the loop can close. */
-    for (size_t i = 0; i < bench->connection_count; i++) {
-        if (bench->connections[i].bench &&
-            !uv_is_closing((uv_handle_t *)&bench->connections[i].pipe))
-            close_connection(&bench->connections[i]);
-    }
+    if (bench->failed)
+        abort_run(bench); /* the setup failed part way */
     uv_run(&bench->loop, UV_RUN_DEFAULT);
     for (size_t i = 0; i < bench->connection_count; i++) {
         if (bench->connections[i].reader_ready)

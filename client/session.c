@@ -24,6 +24,9 @@ int session_transport_error(struct session *session, enum rc_status status)
     case RC_BAD_MESSAGE:
         fprintf(session->err, "rollcall: %s: not rollcalld? %s\n", path, session->client->why);
         break;
+    case RC_NOMEM:
+        fprintf(session->err, "rollcall: out of memory\n");
+        return EXIT_ERROR;
     default:
         fprintf(session->err, "rollcall: %s: %s\n", path, session->client->why);
     }
