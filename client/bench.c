@@ -20,6 +20,7 @@
 #include <uv.h>
 
 #include "date.h"
+#include "event.h"
 #include "paths.h"
 #include "protocol.h"
 #include "rcclient.h"
@@ -91,7 +92,7 @@ static int pack_request(struct bench *bench, msgpack_packer *pk, uint32_t msgid,
     snprintf(note, sizeof note, "rollcall-bench run %lu, request %" PRIu64, bench->run_id, n);
     return rpc_pack_request(pk, msgid, METHOD_APPEND) || msgpack_pack_map(pk, 1) ||
            mp_pack_key(pk, "events") || msgpack_pack_array(pk, 1) || msgpack_pack_map(pk, 4) ||
-           mp_pack_key(pk, "type") || mp_pack_str(pk, "announced") ||
+           mp_pack_key(pk, "type") || mp_pack_str(pk, event_type_name(EVENT_ANNOUNCED)) ||
            mp_pack_key(pk, "coalition") || mp_pack_str(pk, bench->coalition) ||
            mp_pack_key(pk, "date") || mp_pack_str(pk, bench->today) || mp_pack_key(pk, "note") ||
            mp_pack_str(pk, note);
@@ -285,9 +286,10 @@ static int establish(struct bench *bench)
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     if (msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, "events") || msgpack_pack_array(&pk, 1) ||
-        msgpack_pack_map(&pk, 5) || mp_pack_key(&pk, "type") || mp_pack_str(&pk, "established") ||
-        mp_pack_key(&pk, "coalition") || mp_pack_str(&pk, bench->coalition) ||
-        mp_pack_key(&pk, "date") || mp_pack_str(&pk, "2024") || mp_pack_key(&pk, "name") ||
+        msgpack_pack_map(&pk, 5) || mp_pack_key(&pk, "type") ||
+        mp_pack_str(&pk, event_type_name(EVENT_ESTABLISHED)) || mp_pack_key(&pk, "coalition") ||
+        mp_pack_str(&pk, bench->coalition) || mp_pack_key(&pk, "date") ||
+        mp_pack_str(&pk, "2024") || mp_pack_key(&pk, "name") ||
         mp_pack_str(&pk, "rollcall-bench load") || mp_pack_key(&pk, "id") ||
         mp_pack_str(&pk, BENCH_FOUNDING)) {
         warnx_bench("out of memory");

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "event.h"
 #include "json.h"
 
 /* ---- values as text --------------------------------------------------------- */
@@ -424,33 +425,43 @@ static void append_part(FILE *buf, bool *first, const char *separator, const cha
 
 char *event_summary(json_t *event)
 {
-    const char *type = text(event, "type");
+    const char *name = text(event, "type");
+    json_t *fact = get(event, "fact");
+    enum event_type type;
     char *summary = NULL;
     size_t size = 0;
     bool first = true;
-    FILE *buf = open_memstream(&summary, &size);
+    FILE *buf;
 
-    if (buf == NULL)
+    if (!event_type_from_name(name, strlen(name), &type))
+        return strdup("");
+    if ((buf = open_memstream(&summary, &size)) == NULL)
         return NULL;
-    if (strcmp(type, "established") == 0) {
+    switch (type) {
+    case EVENT_ESTABLISHED:
         fputs(text(event, "name"), buf);
-    } else if (strcmp(type, "announced") == 0) {
+        break;
+    case EVENT_ANNOUNCED:
         append_part(buf, &first, "; ", text(event, "venue"));
         append_part(buf, &first, "; ", text(event, "speaker"));
         append_part(buf, &first, "; ", text(event, "commitment"));
         if (first)
             fputs(text(event, "text"), buf);
-    } else if (strcmp(type, "corrected") == 0) {
-        json_t *fact = get(event, "fact");
+        break;
+    case EVENT_CORRECTED:
         fprintf(buf, "seq %" JSON_INTEGER_FORMAT " →", json_integer_value(get(event, "target")));
         first = false;
         append_part(buf, &first, " ", text(fact, "type"));
         append_part(buf, &first, " ", text(fact, "country"));
         append_part(buf, &first, " ", text(fact, "name"));
         append_part(buf, &first, " ", text(fact, "date"));
-    } else if (strcmp(type, "retracted") == 0) {
+        break;
+    case EVENT_RETRACTED:
         fprintf(buf, "seq %" JSON_INTEGER_FORMAT ": %s", json_integer_value(get(event, "target")),
                 text(event, "note"));
+        break;
+    default:
+        break; /* a membership fact: its country and date say it all */
     }
     if (fclose(buf) != 0) {
         free(summary);
