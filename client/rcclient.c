@@ -146,28 +146,37 @@ enum rc_status rc_send(struct rc_client *client, enum rpc_method method, const c
 
 /* ---- reading ---------------------------------------------------------------- */
 
-/* Reads what the socket has into the reader. */
+/*
+ * Reads what the socket has into the reader: waits for some bytes, then
+ * takes whatever else is already there. The reader rescans a partial message
+ * from its start each time it is asked, so a large reply is read in as few,
+ * as large, pieces as the socket allows, with room that grows with it.
+ */
 static enum rc_status fill(struct rc_client *client)
 {
-    size_t room;
-    char *buf = rpc_reader_buffer(&client->reader, READ_CHUNK, &room);
+    size_t pending = rpc_reader_pending(&client->reader);
+    size_t room, got = 0;
+    char *buf =
+        rpc_reader_buffer(&client->reader, pending > READ_CHUNK ? pending : READ_CHUNK, &room);
 
     if (buf == NULL)
         return fail(client, RC_NOMEM, "out of memory");
-    for (;;) {
-        ssize_t n = read(client->fd, buf, room);
+    while (got < room) {
+        ssize_t n = recv(client->fd, buf + got, room - got, got ? MSG_DONTWAIT : 0);
         if (n > 0) {
-            rpc_reader_consumed(&client->reader, (size_t)n);
-            return RC_OK;
-        }
-        if (n == 0)
-            return fail(client, RC_CLOSED, "the daemon closed the connection");
-        if (errno == EINTR)
+            got += (size_t)n;
             continue;
-        if (errno == ECONNRESET)
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (got > 0)
+            break; /* nothing more for now (EAGAIN), or an end the next call will see */
+        if (n == 0 || errno == ECONNRESET)
             return fail(client, RC_CLOSED, "the daemon closed the connection");
         return fail(client, RC_IO_ERROR, "read: %s", strerror(errno));
     }
+    rpc_reader_consumed(&client->reader, got);
+    return RC_OK;
 }
 
 /*
