@@ -86,15 +86,20 @@ static void expect_err(struct outcome *o, const char *text)
         fail_msg("stderr \"%s\" does not say \"%s\"", o->err, text);
 }
 
-/* A file holding text, for import. */
-static char *temp_file(const char *text)
+/* A file holding text, for import: an unlinked temporary file, named through /proc. */
+struct temp {
+    FILE *file;
+    char path[64];
+};
+
+static const char *temp_file(struct temp *temp, const char *text)
 {
-    char *path = strdup("/tmp/rollcall-import-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-    close(fd);
-    return path;
+    temp->file = tmpfile();
+    assert_non_null(temp->file);
+    assert_int_equal(fputs(text, temp->file) >= 0, 1);
+    assert_int_equal(fflush(temp->file), 0);
+    snprintf(temp->path, sizeof temp->path, "/proc/self/fd/%d", fileno(temp->file));
+    return temp->path;
 }
 
 #define REC   "\"recorded\": \"2024-12-12T15:04:05.123456Z\""
@@ -371,13 +376,15 @@ static void test_import_batches_and_counts_repeats(void **state)
         { .result = "{\"seqs\": [6, 3], \"head\": 6, " REC "}" },
         { .result = "{\"seqs\": [7], \"head\": 7, " REC "}" },
     };
-    char *path = temp_file("{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"A\","
-                           " \"date\": \"2024\"}\n"
-                           "\n"
-                           "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"B\","
-                           " \"date\": \"2024\", \"id\": \"b\"}\n"
-                           "{\"date\": \"2025\", \"country\": \"C\", \"coalition\": \"m\","
-                           " \"type\": \"signed\"}\n");
+    struct temp temp;
+    const char *path =
+        temp_file(&temp, "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"A\","
+                         " \"date\": \"2024\"}\n"
+                         "\n"
+                         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"B\","
+                         " \"date\": \"2024\", \"id\": \"b\"}\n"
+                         "{\"date\": \"2025\", \"country\": \"C\", \"coalition\": \"m\","
+                         " \"type\": \"signed\"}\n");
     struct outcome o;
 
     (void)state;
@@ -394,8 +401,7 @@ static void test_import_batches_and_counts_repeats(void **state)
                    "\"country\":\"C\"}]}");
     assert_string_equal(o.out, "lines\tappended\trepeats\thead\n3\t2\t1\t7\n");
     done(&o);
-    unlink(path);
-    free(path);
+    fclose(temp.file);
 }
 
 static void test_import_of_an_export_expects_the_head(void **state)
@@ -405,7 +411,9 @@ static void test_import_of_an_export_expects_the_head(void **state)
         { .result = "{\"seqs\": [1, 2], \"head\": 2, " REC "}" },
         { .result = "{\"seqs\": [3], \"head\": 3, " REC "}" },
     };
-    char *path = temp_file(
+    struct temp temp;
+    const char *path = temp_file(
+        &temp,
         "{\"type\": \"established\", \"coalition\": \"m\", \"date\": \"2024\", \"name\": \"M\","
         " \"seq\": 1, " REC "}\n"
         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"A\", \"date\": \"2024\","
@@ -427,8 +435,7 @@ static void test_import_of_an_export_expects_the_head(void **state)
                    "\"2024\",\"target\":2,\"note\":\"no\"}],\"expect_head\":2}");
     assert_string_equal(o.out, "{\"lines\": 3, \"appended\": 3, \"repeats\": 0, \"head\": 3}\n");
     done(&o);
-    unlink(path);
-    free(path);
+    fclose(temp.file);
 }
 
 static void test_import_of_an_export_with_a_gap(void **state)
@@ -439,7 +446,9 @@ static void test_import_of_an_export_with_a_gap(void **state)
         { .error = "{\"code\": \"conflict\", \"message\": \"expect_head is 4 but the log's head"
                    " is 2\", \"head\": 2}" },
     };
-    char *path = temp_file(
+    struct temp temp;
+    const char *path = temp_file(
+        &temp,
         "{\"type\": \"established\", \"coalition\": \"m\", \"date\": \"2024\", \"name\": \"M\","
         " \"seq\": 1}\n"
         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"A\", \"date\": \"2024\","
@@ -462,8 +471,7 @@ static void test_import_of_an_export_with_a_gap(void **state)
     expect_err(&o, "2 events appended, 0 already there; head 2");
     assert_string_equal(o.out, "");
     done(&o);
-    unlink(path);
-    free(path);
+    fclose(temp.file);
 }
 
 static void test_import_bad_line_stops_before_sending(void **state)
@@ -477,7 +485,8 @@ static void test_import_bad_line_stops_before_sending(void **state)
         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"A\", \"date\": \"2024\"}\n"
         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"B\", \"date\": 2024}\n"
         "{\"type\": \"signed\", \"coalition\": \"m\", \"country\": \"C\", \"date\": \"2024\"}\n";
-    char *path = temp_file(lines);
+    struct temp temp;
+    const char *path = temp_file(&temp, lines);
     struct outcome o;
 
     (void)state;
@@ -495,8 +504,7 @@ static void test_import_bad_line_stops_before_sending(void **state)
     expect_err(&o, "rollcall: invalid_event: line 3: date: must be a string\n");
     expect_err(&o, "the batches before stay in the log: 2 events appended");
     done(&o);
-    unlink(path);
-    free(path);
+    fclose(temp.file);
 }
 
 static void test_import_daemon_error_names_the_line(void **state)
@@ -506,7 +514,9 @@ static void test_import_daemon_error_names_the_line(void **state)
         { .error = "{\"code\": \"unknown_coalition\", \"message\": \"event 1: unknown coalition"
                    " 'zz'\", \"field\": \"coalition\", \"index\": 1}" },
     };
-    char *path = temp_file(
+    struct temp temp;
+    const char *path = temp_file(
+        &temp,
         "{\"type\": \"established\", \"coalition\": \"m\", \"date\": \"2024\", \"name\": \"M\"}\n"
         "\n"
         "{\"type\": \"signed\", \"coalition\": \"zz\", \"country\": \"A\", \"date\": \"2024\"}\n");
@@ -519,8 +529,7 @@ static void test_import_daemon_error_names_the_line(void **state)
     assert_string_equal(o.err, "rollcall: unknown_coalition: event 1: unknown coalition 'zz'"
                                " (line 3, field coalition)\n");
     done(&o);
-    unlink(path);
-    free(path);
+    fclose(temp.file);
 }
 
 /* ---- history, export ------------------------------------------------------------------ */
