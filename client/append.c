@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "commands.h"
-#include "json.h"
 
 /* ---- appending one event --------------------------------------------------------- */
 
@@ -130,6 +129,30 @@ struct reading {
     bool retracted; /* the latest meta event is a retraction */
 };
 
+struct reading_walk {
+    uint64_t seq;
+    struct reading *reading;
+};
+
+/* The meta events come in seq order: the last one about the fact has the last word. */
+static int reading_event(struct session *session, json_t *event, void *ctx)
+{
+    struct reading_walk *walk = ctx;
+    struct reading *reading = walk->reading;
+
+    (void)session;
+    if (json_integer_value(json_object_get(event, "target")) != (json_int_t)walk->seq)
+        return EXIT_OK;
+    json_t *fact = json_object_get(event, "fact");
+    reading->seq = (uint64_t)json_integer_value(json_object_get(event, "seq"));
+    reading->retracted = fact == NULL;
+    if (fact) {
+        json_decref(reading->fact);
+        reading->fact = json_incref(fact);
+    }
+    return EXIT_OK;
+}
+
 /*
  * Walks the coalition's corrections and retractions after seq (every page)
  * to find how the fact at seq reads now.
@@ -137,49 +160,18 @@ struct reading {
 static int current_reading(struct session *session, json_t *target, uint64_t seq,
                            struct reading *reading)
 {
-    uint64_t from_seq = seq + 1;
-    char why[OUTPUT_WHY_MAX];
-    int rc = EXIT_OK;
+    struct reading_walk ctx = { seq, reading };
+    struct history_walk walk = { NULL, seq + 1, 0, reading_event, NULL, &ctx };
+    int rc;
 
     memset(reading, 0, sizeof *reading);
-    json_t *params =
+    walk.params =
         json_pack("{s:O, s:[s,s]}", "coalition", json_object_get(target, "coalition"), "types",
                   event_type_name(EVENT_CORRECTED), event_type_name(EVENT_RETRACTED));
-    if (params == NULL)
+    if (walk.params == NULL)
         return session_error(session, RPC_INTERNAL, "out of memory");
-    while (rc == EXIT_OK && from_seq != 0) {
-        struct rc_reply reply;
-        if (param_uint(params, "from_seq", from_seq) != 0) {
-            rc = session_error(session, RPC_INTERNAL, "out of memory");
-            break;
-        }
-        if ((rc = session_call(session, METHOD_HISTORY, params, &reply)) != EXIT_OK)
-            break;
-        json_t *page = convert_msgpack_to_json(reply.result, why, sizeof why);
-        rc_reply_free(&reply);
-        if (page == NULL) {
-            rc = session_bad_reply(session, why);
-            break;
-        }
-        json_t *event;
-        size_t index;
-        json_array_foreach(json_object_get(page, "events"), index, event)
-        {
-            if (json_integer_value(json_object_get(event, "target")) != (json_int_t)seq)
-                continue;
-            json_t *fact = json_object_get(event, "fact");
-            reading->seq = (uint64_t)json_integer_value(json_object_get(event, "seq"));
-            reading->retracted = fact == NULL;
-            if (fact) {
-                json_decref(reading->fact);
-                reading->fact = json_incref(fact);
-            }
-        }
-        json_int_t next = json_integer_value(json_object_get(page, "next_seq"));
-        from_seq = next > 0 ? (uint64_t)next : 0;
-        json_decref(page);
-    }
-    json_decref(params);
+    rc = session_walk_history(session, &walk);
+    json_decref(walk.params);
     if (rc != EXIT_OK) {
         json_decref(reading->fact);
         reading->fact = NULL;

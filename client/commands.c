@@ -9,7 +9,6 @@
 #include <string.h>
 
 #include "date.h"
-#include "json.h"
 
 int command_run(struct session *session)
 {
@@ -193,86 +192,74 @@ static json_t *history_filters(const struct cli_options *opts)
     return params;
 }
 
-/*
- * Fetches one page from *from_seq: at most want events (0: the daemon's
- * page size). Hands each event to printer, or to collect when given.
- * Sets *from_seq to the next page's start, 0 when there is none, and *got.
- */
-static int history_page(struct session *session, json_t *filters, uint64_t *from_seq, uint64_t want,
-                        struct event_printer *printer, json_t *collect, uint64_t *got)
+/* Where history's events go: the printer, or a list to sort by date first. */
+struct history_sink {
+    struct event_printer printer;
+    json_t *collect;
+    bool gone; /* the reader of our output went away */
+};
+
+static int history_event(struct session *session, json_t *event, void *ctx)
 {
-    struct rc_reply reply;
+    struct history_sink *sink = ctx;
     char why[OUTPUT_WHY_MAX];
-    int rc;
 
-    *got = 0;
-    if (param_uint(filters, "from_seq", *from_seq) != 0 ||
-        (want && param_uint(filters, "limit", want) != 0))
-        return session_error(session, RPC_INTERNAL, "out of memory");
-    if ((rc = session_call(session, METHOD_HISTORY, filters, &reply)) != EXIT_OK)
-        return rc;
-    json_t *page = convert_msgpack_to_json(reply.result, why, sizeof why);
-    rc_reply_free(&reply);
-    if (page == NULL)
+    if (sink->collect)
+        return json_array_append(sink->collect, event) == 0
+                   ? EXIT_OK
+                   : session_error(session, RPC_INTERNAL, "out of memory");
+    if (event_printer_add(&sink->printer, event, why) != 0)
         return session_bad_reply(session, why);
-
-    json_t *events = json_object_get(page, "events"), *event;
-    size_t index;
-    json_array_foreach(events, index, event)
-    {
-        if (collect ? json_array_append(collect, event) != 0
-                    : event_printer_add(printer, event, why) != 0) {
-            json_decref(page);
-            return session_bad_reply(session, collect ? "out of memory" : why);
-        }
-    }
-    *got = json_array_size(events);
-    json_int_t next = json_integer_value(json_object_get(page, "next_seq"));
-    *from_seq = next > 0 ? (uint64_t)next : 0;
-    json_decref(page);
     return EXIT_OK;
+}
+
+/* A long history streams page by page (a table must wait to align). */
+static int history_page_done(struct session *session, void *ctx, bool *stop)
+{
+    struct history_sink *sink = ctx;
+
+    if (sink->collect || session->format == FORMAT_TABLE)
+        return EXIT_OK;
+    int rc = session_flush(session, &sink->gone);
+    *stop = sink->gone;
+    return rc;
 }
 
 int cmd_history(struct session *session)
 {
     const struct cli_options *opts = session->opts;
-    struct event_printer printer;
-    uint64_t from_seq = opts->has_from_seq ? opts->from_seq : 1;
-    uint64_t remaining = opts->has_limit ? opts->limit : UINT64_MAX;
-    json_t *filters = history_filters(opts);
-    json_t *collect = opts->order_by_date ? json_array() : NULL;
+    struct history_sink sink = { .collect = opts->order_by_date ? json_array() : NULL };
+    struct history_walk walk = {
+        .params = history_filters(opts),
+        .from_seq = opts->has_from_seq ? opts->from_seq : 1,
+        .limit = opts->has_limit ? opts->limit : 0, /* without --limit, every page */
+        .on_event = history_event,
+        .on_page = history_page_done,
+        .ctx = &sink,
+    };
     char why[OUTPUT_WHY_MAX];
-    bool gone = false;
-    int rc = EXIT_OK;
+    int rc;
 
-    if (filters == NULL || (opts->order_by_date && collect == NULL)) {
-        json_decref(filters);
+    if (walk.params == NULL || (opts->order_by_date && sink.collect == NULL)) {
+        json_decref(walk.params);
+        json_decref(sink.collect);
         return session_error(session, RPC_INTERNAL, "out of memory");
     }
-    event_printer_init(&printer, session->out, session->format, false);
-    /* Without --limit, every page; with it, pages until that many. */
-    while (rc == EXIT_OK && remaining > 0 && from_seq != 0 && !gone) {
-        uint64_t got, want = 0;
-        if (opts->has_limit)
-            want = remaining < RC_HISTORY_LIMIT_MAX ? remaining : RC_HISTORY_LIMIT_MAX;
-        rc = history_page(session, filters, &from_seq, want, &printer, collect, &got);
-        remaining -= got < remaining ? got : remaining;
-        if (rc == EXIT_OK && collect == NULL && session->format != FORMAT_TABLE)
-            rc = session_flush(session, &gone); /* a long history streams page by page */
-    }
-    if (rc == EXIT_OK && !gone) {
-        if (collect && print_by_date(&printer, collect, why) != 0)
+    event_printer_init(&sink.printer, session->out, session->format, false);
+    rc = session_walk_history(session, &walk);
+    if (rc == EXIT_OK && !sink.gone) {
+        if (sink.collect && print_by_date(&sink.printer, sink.collect, why) != 0)
             rc = session_bad_reply(session, why);
-        else if (event_printer_finish(&printer, why) != 0)
+        else if (event_printer_finish(&sink.printer, why) != 0)
             rc = session_bad_reply(session, why);
-        if (rc == EXIT_OK && session->format == FORMAT_TABLE && from_seq != 0)
-            fprintf(session->out, "(more from seq %" PRIu64 ": --from-seq %" PRIu64 ")\n", from_seq,
-                    from_seq);
+        if (rc == EXIT_OK && session->format == FORMAT_TABLE && walk.from_seq != 0)
+            fprintf(session->out, "(more from seq %" PRIu64 ": --from-seq %" PRIu64 ")\n",
+                    walk.from_seq, walk.from_seq);
     }
-    event_printer_free(&printer);
-    json_decref(collect);
-    json_decref(filters);
-    return rc != EXIT_OK || gone ? rc : session_flush(session, NULL);
+    event_printer_free(&sink.printer);
+    json_decref(sink.collect);
+    json_decref(walk.params);
+    return rc != EXIT_OK || sink.gone ? rc : session_flush(session, NULL);
 }
 
 /* ---- follow --------------------------------------------------------------------------- */

@@ -91,6 +91,22 @@ struct event *session_decode_event(json_t *event, enum event_origin origin,
                                    struct event_error *err);
 
 /*
+ * Pages through history. params holds the filters; from_seq and limit are set
+ * here, page by page. on_event sees every event in page order and may end the
+ * walk by returning other than EXIT_OK (that code is returned); on_page (or
+ * NULL) runs after each page and may end it by setting *stop.
+ */
+struct history_walk {
+    json_t *params;
+    uint64_t from_seq; /* in: the first seq; out: where a next page starts, 0 at the end */
+    uint64_t limit;    /* events in all; 0: every page */
+    int (*on_event)(struct session *session, json_t *event, void *ctx);
+    int (*on_page)(struct session *session, void *ctx, bool *stop);
+    void *ctx;
+};
+int session_walk_history(struct session *session, struct history_walk *walk);
+
+/*
  * Fetches the event at seq (history from_seq=seq limit=1) as JSON, or
  * reports why not: not_found if the log holds no such event.
  */

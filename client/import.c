@@ -18,7 +18,6 @@
 
 #include "commands.h"
 #include "import.h"
-#include "json.h"
 
 /* Packed events per append: well under the daemon's default 1 MiB request limit. */
 #define BATCH_BYTES_MAX (512u << 10)
@@ -365,42 +364,32 @@ done:
 
 /* ---- export -------------------------------------------------------------------------- */
 
+static int export_event(struct session *session, json_t *event, void *ctx)
+{
+    (void)ctx;
+    output_json_line(session->out, event);
+    return EXIT_OK;
+}
+
+static int export_page_done(struct session *session, void *ctx, bool *stop)
+{
+    bool *gone = ctx;
+    int rc = session_flush(session, gone);
+    *stop = *gone;
+    return rc;
+}
+
 int cmd_export(struct session *session)
 {
-    const struct cli_options *opts = session->opts;
-    json_t *params = json_object();
-    uint64_t from_seq = 1;
-    char why[OUTPUT_WHY_MAX];
     bool gone = false;
-    int rc = EXIT_OK;
+    struct history_walk walk = { json_object(), 1, 0, export_event, export_page_done, &gone };
+    int rc;
 
-    if (params == NULL || param_text(params, "coalition", opts->coalition) != 0) {
-        json_decref(params);
+    if (walk.params == NULL || param_text(walk.params, "coalition", session->opts->coalition)) {
+        json_decref(walk.params);
         return session_error(session, RPC_INTERNAL, "out of memory");
     }
-    while (rc == EXIT_OK && from_seq != 0 && !gone) {
-        struct rc_reply reply;
-        if (param_uint(params, "from_seq", from_seq) != 0) {
-            rc = session_error(session, RPC_INTERNAL, "out of memory");
-            break;
-        }
-        if ((rc = session_call(session, METHOD_HISTORY, params, &reply)) != EXIT_OK)
-            break;
-        json_t *page = convert_msgpack_to_json(reply.result, why, sizeof why);
-        rc_reply_free(&reply);
-        if (page == NULL) {
-            rc = session_bad_reply(session, why);
-            break;
-        }
-        json_t *event;
-        size_t index;
-        json_array_foreach(json_object_get(page, "events"), index, event)
-            output_json_line(session->out, event);
-        json_int_t next = json_integer_value(json_object_get(page, "next_seq"));
-        from_seq = next > 0 ? (uint64_t)next : 0;
-        json_decref(page);
-        rc = session_flush(session, &gone);
-    }
-    json_decref(params);
+    rc = session_walk_history(session, &walk);
+    json_decref(walk.params);
     return rc;
 }

@@ -182,29 +182,75 @@ done:
     return decoded;
 }
 
+int session_walk_history(struct session *session, struct history_walk *walk)
+{
+    uint64_t remaining = walk->limit ? walk->limit : UINT64_MAX;
+    char why[OUTPUT_WHY_MAX];
+    bool stop = false;
+    int rc = EXIT_OK;
+
+    while (rc == EXIT_OK && !stop && remaining > 0 && walk->from_seq != 0) {
+        uint64_t want = remaining < RC_HISTORY_LIMIT_MAX ? remaining : RC_HISTORY_LIMIT_MAX;
+        struct rc_reply reply;
+        json_t *event;
+        size_t index;
+
+        if (param_uint(walk->params, "from_seq", walk->from_seq) != 0 ||
+            (walk->limit && param_uint(walk->params, "limit", want) != 0))
+            return session_error(session, RPC_INTERNAL, "out of memory");
+        if ((rc = session_call(session, METHOD_HISTORY, walk->params, &reply)) != EXIT_OK)
+            return rc;
+        json_t *page = convert_msgpack_to_json(reply.result, why, sizeof why);
+        rc_reply_free(&reply);
+        if (page == NULL)
+            return session_bad_reply(session, why);
+        json_t *events = json_object_get(page, "events");
+        json_array_foreach(events, index, event)
+        {
+            if ((rc = walk->on_event(session, event, walk->ctx)) != EXIT_OK)
+                break;
+        }
+        remaining -= json_array_size(events) < remaining ? json_array_size(events) : remaining;
+        json_int_t next = json_integer_value(json_object_get(page, "next_seq"));
+        walk->from_seq = next > 0 ? (uint64_t)next : 0;
+        json_decref(page);
+        if (rc == EXIT_OK && walk->on_page)
+            rc = walk->on_page(session, walk->ctx, &stop);
+    }
+    return rc;
+}
+
+static int keep_first(struct session *session, json_t *event, void *ctx)
+{
+    json_t **first = ctx;
+
+    (void)session;
+    if (*first == NULL)
+        *first = json_incref(event);
+    return EXIT_OK;
+}
+
 int session_fetch_event(struct session *session, uint64_t seq, json_t **event)
 {
-    struct rc_reply reply;
-    char why[OUTPUT_WHY_MAX];
+    json_t *params = json_object();
+    struct history_walk walk = { params, seq, 1, keep_first, NULL, event };
     int rc;
 
     *event = NULL;
-    json_t *params = json_pack("{s:I, s:i}", "from_seq", (json_int_t)seq, "limit", 1);
     if (params == NULL)
         return session_error(session, RPC_INTERNAL, "out of memory");
-    rc = session_call(session, METHOD_HISTORY, params, &reply);
+    rc = session_walk_history(session, &walk);
     json_decref(params);
-    if (rc != EXIT_OK)
+    if (rc != EXIT_OK) {
+        json_decref(*event);
+        *event = NULL;
         return rc;
-    json_t *result = convert_msgpack_to_json(reply.result, why, sizeof why);
-    rc_reply_free(&reply);
-    if (result == NULL)
-        return session_bad_reply(session, why);
-
-    json_t *first = json_array_get(json_object_get(result, "events"), 0);
-    if (first && json_integer_value(json_object_get(first, "seq")) == (json_int_t)seq)
-        *event = json_incref(first);
-    json_decref(result);
+    }
+    /* The page starts at the first event at or after seq: it must be seq itself. */
+    if (*event && json_integer_value(json_object_get(*event, "seq")) != (json_int_t)seq) {
+        json_decref(*event);
+        *event = NULL;
+    }
     if (*event == NULL)
         return session_error(session, RPC_NOT_FOUND, "the log holds no event at seq %" PRIu64, seq);
     return EXIT_OK;
