@@ -697,7 +697,8 @@ int cli_parse(int argc, char **argv, struct cli_options *opts)
             opts->action = ACTION_VERSION;
             return EXIT_OK;
         }
-        if ((rc = command_option(opts, id, "format", optarg)) != EXIT_OK)
+        /* --help, --socket, --format, --json: as a command's own options are. */
+        if ((rc = command_option(opts, id, "", optarg)) != EXIT_OK)
             return rc;
     }
     if (opts->action == ACTION_HELP)
