@@ -141,9 +141,9 @@ static void print_line(const struct grid *grid, FILE *out, const char *const *ce
 
 int grid_print_table(const struct grid *grid, FILE *out, bool header)
 {
-    size_t widths[GRID_MAX_COLUMNS];
+    size_t widths[GRID_MAX_COLUMNS] = { 0 };
     char names[GRID_MAX_COLUMNS][sizeof grid->column[0].name];
-    const char *line[GRID_MAX_COLUMNS];
+    const char *line[GRID_MAX_COLUMNS] = { NULL };
     size_t rows = grid_rows(grid);
 
     if (grid->failed)
