@@ -29,6 +29,9 @@
 
 #define READY_TIMEOUT_MS 120000
 
+/* A string literal's bytes and their count, without its NUL. */
+#define LITERAL(s) (s), (sizeof(s) - 1)
+
 struct daemon {
     char dir[64];
     char socket_path[128];
@@ -379,18 +382,18 @@ static void test_hostile_input(void **state)
     client_connect(&bystander, &d);
 
     /* Not msgpack at all. */
-    expect_refused(&d, "\xc1", 1, "bad_request", 0);
+    expect_refused(&d, LITERAL("\xc1"), "bad_request", 0);
     /* An array claiming four billion elements: refused before any allocation. */
-    expect_refused(&d, "\xdd\xff\x00\x00\x00", 5, "too_large", 0);
+    expect_refused(&d, LITERAL("\xdd\xff\x00\x00\x00"), "too_large", 0);
     /* A map claiming 2^32-1 entries inside a request. */
-    expect_refused(&d, "\x94\x00\x07\xa5hello\x91\xdf\xff\xff\xff\xff", 14, "too_large", 7);
+    expect_refused(&d, LITERAL("\x94\x00\x07\xa5hello\x91\xdf\xff\xff\xff\xff"), "too_large", 7);
     /* A string over the message limit, msgid still answered. */
     expect_refused(&d,
-                   "\x94\x00\x09\xa5hello\x91\x81\xa6"
-                   "client\xdb\x00\x10\x00\x00",
-                   23, "too_large", 9);
+                   LITERAL("\x94\x00\x09\xa5hello\x91\x81\xa6"
+                           "client\xdb\x00\x10\x00\x00"),
+                   "too_large", 9);
     /* A response is not a request. */
-    expect_refused(&d, "\x94\x01\x00\xc0\xc0", 5, "bad_request", 0);
+    expect_refused(&d, LITERAL("\x94\x01\x00\xc0\xc0"), "bad_request", 0);
     /* Nesting deeper than the limit. */
     {
         unsigned char deep[64];
@@ -418,12 +421,12 @@ static void test_bad_requests_keep_connection(void **state)
 
     start_daemon(&d, NULL);
     client_connect(&c, &d);
-    send_bytes(&c, "\x94\x00\x03\xa5hello\x90", 10); /* params [] */
+    send_bytes(&c, LITERAL("\x94\x00\x03\xa5hello\x90")); /* params [] */
     assert_true(read_message(&c, &m));
     assert_int_equal(m.msgid, 3);
     assert_string_equal(error_code(&m), "bad_request");
 
-    send_bytes(&c, "\x94\x00\x04\xa4nope\x91\x80", 10); /* unknown method */
+    send_bytes(&c, LITERAL("\x94\x00\x04\xa4nope\x91\x80")); /* unknown method */
     assert_true(read_message(&c, &m));
     assert_int_equal(m.msgid, 4);
     assert_string_equal(error_code(&m), "bad_request");
@@ -432,10 +435,8 @@ static void test_bad_requests_keep_connection(void **state)
     assert_true(read_message(&c, &m));
     assert_string_equal(error_code(&m), "unknown_coalition");
 
-    send_bytes(&c,
-               "\x94\x00\x08\xa5state\x91\x81\xa3"
-               "foo\x01",
-               16); /* unknown param */
+    send_bytes(&c, LITERAL("\x94\x00\x08\xa5state\x91\x81\xa3"
+                           "foo\x01")); /* unknown param */
     assert_true(read_message(&c, &m));
     assert_int_equal(m.msgid, 8);
     assert_string_equal(error_code(&m), "bad_request");
