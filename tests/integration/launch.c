@@ -10,6 +10,7 @@
  * appended to MESSAGES_FILE if given. If the child exits first, READY_FILE is
  * opened and closed empty. Then waits for the child and exits with its status
  * (128 + signal if it was killed), so the test can check how the daemon ended.
+ * Sockets passed by socket activation are handed on to the child.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,6 +97,14 @@ int main(int argc, char **argv)
         return 1;
     }
     if (pid == 0) {
+        /* Sockets passed to us (socket activation) are passed on, as systemd
+         * would: LISTEN_PID must name the process that uses them. */
+        const char *listen_pid = getenv("LISTEN_PID");
+        if (listen_pid && atol(listen_pid) == (long)getppid()) {
+            char self[24];
+            snprintf(self, sizeof self, "%ld", (long)getpid());
+            setenv("LISTEN_PID", self, 1);
+        }
         setenv("NOTIFY_SOCKET", addr.sun_path, 1);
         execvp(argv[argi], argv + argi);
         perror(argv[argi]);

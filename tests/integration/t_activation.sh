@@ -7,16 +7,19 @@ if ! command -v systemd-socket-activate >/dev/null; then
     echo "SKIP: systemd-socket-activate is not installed"
     exit 77
 fi
-# rollcalld under the activator: it listens first, then runs the daemon on
-# the first connection. No --socket: the daemon must use the passed one.
-mkfifo "$T/ready"
-# shellcheck disable=SC2086
-systemd-socket-activate -l "$ROLLCALL_SOCKET" -- "$ROLLCALL_LAUNCH" "$T/ready" "$NOTIFY_LOG" -- \
+# rollcalld under the activator: it binds the socket, says so on stderr, and
+# runs the daemon (through the launcher, which hands the socket on) when the
+# first client connects. No --socket: the daemon must use the passed one.
+mkfifo "$T/ready" "$T/activator"
+exec 4<>"$T/activator" # held open: the activator must never write to a closed pipe
+# shellcheck disable=SC2016,SC2086
+systemd-socket-activate -l "$ROLLCALL_SOCKET" -- sh -c 'log=$1; shift; exec "$@" 2>>"$log"' sh \
+    "$DAEMON_LOG" "$ROLLCALL_LAUNCH" "$T/ready" "$NOTIFY_LOG" -- \
     ${ROLLCALLD_WRAPPER:-} "$ROLLCALLD" --data-dir "$DATA" --log-level debug \
-    >>"$DAEMON_LOG" 2>&1 &
+    2>"$T/activator" &
 activator=$!
-# The activator execs the launcher, which reports the daemon once it is ready;
-# the first client connection is what starts it.
+read -r listening <&4
+assert_contains "$listening" "Listening on $ROLLCALL_SOCKET" "the activator listens"
 rollcall --json status >"$T/status" 2>"$T/status.err" &
 client=$!
 read -r DAEMON_PID <"$T/ready"

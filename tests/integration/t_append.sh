@@ -69,7 +69,7 @@ expect_exit 0 rollcall --json history --from-seq 2 --limit 1
 assert_eq 2 "$(jq -s '.[0].seq' <<<"$OUT")" "history paging starts at from-seq"
 assert_eq 1 "$(jq -s 'length' <<<"$OUT")" "history honours --limit"
 expect_exit 0 rollcall --json coalitions
-assert_eq "nato 3" "$(jq -r '.coalitions[] | "\(.coalition) \(.count)"' <<<"$OUT")" "coalitions lists counts"
+assert_eq "nato 2" "$(jq -r '.coalitions[] | "\(.coalition) \(.count)"' <<<"$OUT")" "coalitions lists counts"
 
 stop_daemon
 

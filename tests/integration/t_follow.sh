@@ -33,7 +33,9 @@ assert_eq "other" "$(jq -r '.coalition' "$T/other")" "follow COALITION skips oth
 # SIGINT ends follow with exit 0. It is under way once it printed an event.
 mkfifo "$T/live"
 exec 3<>"$T/live"
-rollcall --json follow --from-seq 1 >"$T/live" 2>"$T/live.err" &
+# (A shell starts background jobs with SIGINT ignored; give it back, as a
+# terminal's foreground job would have it.)
+env --default-signal=INT "$ROLLCALL" --json follow --from-seq 1 >"$T/live" 2>"$T/live.err" &
 follower=$!
 read -r first <&3
 assert_eq 1 "$(jq '.seq' <<<"$first")" "follow started from seq 1"

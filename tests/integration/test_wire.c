@@ -34,15 +34,18 @@
 
 struct daemon {
     char dir[64];
-    char socket_path[128];
+    char socket_path[96];
     pid_t pid;
 };
 
 /* ---- the daemon ------------------------------------------------------------- */
 
+/* The daemon a test started and has not stopped: a failed test leaves it. */
+static struct daemon *running;
+
 static void start_daemon(struct daemon *d, const char *extra)
 {
-    char notify_path[128], data_dir[96], command[1024];
+    char notify_path[96], data_dir[96], command[1024];
     struct sockaddr_un addr;
 
     snprintf(d->dir, sizeof d->dir, "/tmp/rollcall-wire-XXXXXX");
@@ -82,6 +85,7 @@ static void start_daemon(struct daemon *d, const char *extra)
             break;
     }
     close(notify);
+    running = d;
 }
 
 static void stop_daemon(struct daemon *d)
@@ -89,6 +93,7 @@ static void stop_daemon(struct daemon *d)
     int status;
     char command[160];
 
+    running = NULL;
     assert_int_equal(kill(d->pid, SIGTERM), 0);
     assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
     assert_true(WIFEXITED(status));
@@ -582,17 +587,33 @@ static void test_follow_too_slow(void **state)
     stop_daemon(&d);
 }
 
+/* After a failed test: kill the daemon it left running, remove its files. */
+static int kill_leftover(void **state)
+{
+    char command[160];
+    (void)state;
+    if (running) {
+        kill(running->pid, SIGKILL);
+        waitpid(running->pid, NULL, 0);
+        snprintf(command, sizeof command, "rm -rf '%s'", running->dir);
+        if (system(command) != 0)
+            fprintf(stderr, "could not remove %s\n", running->dir);
+        running = NULL;
+    }
+    return 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_hello),
-        cmocka_unit_test(test_pipelined_out_of_order),
-        cmocka_unit_test(test_batch_atomic),
-        cmocka_unit_test(test_hostile_input),
-        cmocka_unit_test(test_bad_requests_keep_connection),
-        cmocka_unit_test(test_disconnects),
-        cmocka_unit_test(test_connection_limit),
-        cmocka_unit_test(test_follow_too_slow),
+        cmocka_unit_test_teardown(test_hello, kill_leftover),
+        cmocka_unit_test_teardown(test_pipelined_out_of_order, kill_leftover),
+        cmocka_unit_test_teardown(test_batch_atomic, kill_leftover),
+        cmocka_unit_test_teardown(test_hostile_input, kill_leftover),
+        cmocka_unit_test_teardown(test_bad_requests_keep_connection, kill_leftover),
+        cmocka_unit_test_teardown(test_disconnects, kill_leftover),
+        cmocka_unit_test_teardown(test_connection_limit, kill_leftover),
+        cmocka_unit_test_teardown(test_follow_too_slow, kill_leftover),
     };
     if (getenv("ROLLCALLD") == NULL) {
         fprintf(stderr, "ROLLCALLD is not set\n");
