@@ -488,7 +488,7 @@ static int command_option(struct cli_options *opts, int id, const char *name, co
         opts->reason = arg;
         return EXIT_OK;
     case OPT_BATCH: {
-        uint64_t batch;
+        uint64_t batch = 0;
         if ((rc = number_option(opts, name, arg, 1, RC_MAX_BATCH, &batch)) == EXIT_OK)
             opts->batch = (unsigned)batch;
         return rc;
