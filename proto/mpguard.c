@@ -149,62 +149,77 @@ static int describe(const unsigned char *p, size_t avail, size_t *header_len, ui
     return 1;
 }
 
-enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,
-                     size_t *object_len)
+void mp_scanner_init(struct mp_scanner *scanner)
 {
-    /* due[d]: children still to read in the container open at depth d+1. */
-    uint64_t due[64];
-    unsigned depth = 0;
-    /* Elements still to read, this one included: the top object, at first. */
-    uint64_t owed = 1;
-    size_t pos = 0;
+    scanner->pos = 0;
+    scanner->owed = 1; /* the top object */
+    scanner->depth = 0;
+}
+
+enum mp_scan mp_scanner_run(struct mp_scanner *s, const char *buf, size_t len, size_t limit,
+                            unsigned max_depth, size_t *object_len)
+{
     const unsigned char *p = (const unsigned char *)buf;
 
-    if (max_depth >= sizeof due / sizeof due[0])
-        max_depth = sizeof due / sizeof due[0] - 1;
+    if (max_depth > MP_SCAN_DEPTH_MAX)
+        max_depth = MP_SCAN_DEPTH_MAX;
 
+    /*
+     * Each turn takes one element. Nothing in *s changes until the element's
+     * header and payload are all there, so a NEED_MORE leaves the scanner
+     * exactly where the next call must resume.
+     */
     for (;;) {
         size_t header_len;
         uint64_t payload, children;
 
-        if (pos >= limit)
+        if (s->pos >= limit)
             return MP_SCAN_TOO_LARGE;
-        if (pos >= len)
+        if (s->pos >= len)
             return MP_SCAN_NEED_MORE;
-        if (!describe(p + pos, len - pos, &header_len, &payload, &children))
+        if (!describe(p + s->pos, len - s->pos, &header_len, &payload, &children))
             return MP_SCAN_INVALID;
-        if (header_len > limit - pos)
+        if (header_len > limit - s->pos)
             return MP_SCAN_TOO_LARGE;
-        if (header_len > len - pos)
+        if (header_len > len - s->pos)
             return MP_SCAN_NEED_MORE;
-        pos += header_len;
-        owed--; /* this element is being read */
 
         /*
          * Every element still owed by the enclosing containers, this one's
          * payload and its children (at least one byte each) must fit in what
          * is left; subtracting in turn keeps hostile counts from wrapping.
          */
-        uint64_t left = limit - pos;
+        size_t after_header = s->pos + header_len;
+        uint64_t owed = s->owed - 1; /* this element is being read */
+        uint64_t left = limit - after_header;
         if (owed > left || payload > left - owed || children > left - owed - payload)
             return MP_SCAN_TOO_LARGE;
-        if (payload > len - pos)
+        if (children > 0 && s->depth >= max_depth)
+            return MP_SCAN_INVALID;
+        if (payload > len - after_header)
             return MP_SCAN_NEED_MORE;
-        pos += (size_t)payload;
 
+        s->pos = after_header + (size_t)payload;
+        s->owed = owed;
         if (children > 0) {
-            if (depth >= max_depth)
-                return MP_SCAN_INVALID;
-            due[depth++] = children;
-            owed += children;
+            s->due[s->depth++] = children;
+            s->owed += children;
             continue;
         }
         /* A leaf (or an empty container) completes; close finished containers. */
-        while (depth > 0 && --due[depth - 1] == 0)
-            depth--;
-        if (depth == 0) {
-            *object_len = pos;
+        while (s->depth > 0 && --s->due[s->depth - 1] == 0)
+            s->depth--;
+        if (s->depth == 0) {
+            *object_len = s->pos;
             return MP_SCAN_COMPLETE;
         }
     }
+}
+
+enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,
+                     size_t *object_len)
+{
+    struct mp_scanner scanner;
+    mp_scanner_init(&scanner);
+    return mp_scanner_run(&scanner, buf, len, limit, max_depth, object_len);
 }

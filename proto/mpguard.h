@@ -14,6 +14,7 @@
 #define ROLLCALL_MPGUARD_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 enum mp_scan {
     MP_SCAN_COMPLETE,  /* one whole object of *object_len bytes starts at buf */
@@ -32,5 +33,24 @@ enum mp_scan {
  */
 enum mp_scan mp_scan(const char *buf, size_t len, size_t limit, unsigned max_depth,
                      size_t *object_len);
+
+/*
+ * The same scan, resumable: a reader that receives an object piece by piece
+ * keeps a scanner and runs it again on the same start with more bytes; each
+ * byte is examined once, however many pieces the object arrives in. Init it
+ * before each new object. The verdicts are mp_scan's.
+ */
+#define MP_SCAN_DEPTH_MAX 63
+
+struct mp_scanner {
+    size_t pos;    /* bytes of whole elements accepted so far */
+    uint64_t owed; /* elements still to read, the next one included */
+    unsigned depth;
+    uint64_t due[MP_SCAN_DEPTH_MAX]; /* elements left in each open container */
+};
+
+void mp_scanner_init(struct mp_scanner *scanner);
+enum mp_scan mp_scanner_run(struct mp_scanner *scanner, const char *buf, size_t len, size_t limit,
+                            unsigned max_depth, size_t *object_len);
 
 #endif

@@ -15,6 +15,7 @@
 bool rpc_reader_init(struct rpc_reader *reader, size_t limit)
 {
     reader->limit = limit;
+    mp_scanner_init(&reader->scanner);
     return msgpack_unpacker_init(&reader->unpacker, READER_INITIAL_BUFFER);
 }
 
@@ -48,10 +49,15 @@ enum rpc_read rpc_reader_next(struct rpc_reader *reader, msgpack_unpacked *out)
 
     /* rpc.h: the previous message is released whatever this call returns. */
     msgpack_unpacked_destroy(out);
-    /* msgpack-c never sees bytes that mp_scan has not passed whole. */
-    switch (
-        mp_scan(u->buffer + u->off, u->used - u->off, reader->limit, RC_MAX_DEPTH, &object_len)) {
+    /*
+     * msgpack-c never sees bytes that the scan has not passed whole. The scan
+     * resumes where the last call stopped: its positions are relative to off,
+     * which moves only when a message is taken.
+     */
+    switch (mp_scanner_run(&reader->scanner, u->buffer + u->off, u->used - u->off, reader->limit,
+                           RC_MAX_DEPTH, &object_len)) {
     case MP_SCAN_COMPLETE:
+        mp_scanner_init(&reader->scanner); /* for the message after this one */
         break;
     case MP_SCAN_NEED_MORE:
         return RPC_READ_NEED_MORE;
@@ -60,9 +66,11 @@ enum rpc_read rpc_reader_next(struct rpc_reader *reader, msgpack_unpacked *out)
     case MP_SCAN_INVALID:
         return RPC_READ_INVALID;
     }
+    size_t start = u->off;
     switch (msgpack_unpacker_next(u, out)) {
     case MSGPACK_UNPACK_SUCCESS:
-        return RPC_READ_MESSAGE;
+        /* msgpack-c must have read exactly the object the scan measured. */
+        return u->off - start == object_len ? RPC_READ_MESSAGE : RPC_READ_INVALID;
     case MSGPACK_UNPACK_NOMEM_ERROR:
         return RPC_READ_NOMEM;
     default:

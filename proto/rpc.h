@@ -17,13 +17,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "mpguard.h"
 #include "protocol.h"
 
 /* ---- reading ------------------------------------------------------------ */
 
 struct rpc_reader {
     msgpack_unpacker unpacker;
-    size_t limit; /* max bytes of one message */
+    size_t limit;              /* max bytes of one message */
+    struct mp_scanner scanner; /* how far the next message has been vetted */
 };
 
 enum rpc_read {

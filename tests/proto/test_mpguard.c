@@ -399,9 +399,63 @@ static void test_random_bytes(void **state)
         assert_true(counts[v] > 100);
 }
 
+/*
+ * Scans buf as a reader receiving it in pieces would: one scanner, run again
+ * on the same start with more bytes each time. The scanner never goes back.
+ */
+static enum mp_scan scan_in_pieces(const unsigned char *buf, size_t len, size_t limit,
+                                   uint64_t *seed, size_t *object_len)
+{
+    struct mp_scanner scanner;
+    size_t have = 0, last_pos = 0;
+    enum mp_scan result;
+
+    mp_scanner_init(&scanner);
+    for (;;) {
+        size_t piece = 1 + next_random(seed) % 7;
+        have = have + piece < len ? have + piece : len;
+        result = mp_scanner_run(&scanner, (const char *)buf, have, limit, RC_MAX_DEPTH, object_len);
+        assert_true(scanner.pos >= last_pos);
+        assert_true(scanner.pos <= have);
+        last_pos = scanner.pos;
+        if (result != MP_SCAN_NEED_MORE || have == len)
+            return result;
+    }
+}
+
+/* Resuming gives mp_scan's verdict and length, whatever the pieces. */
+static void test_resumed_scan_agrees(void **state)
+{
+    (void)state;
+    struct sample samples[48];
+    size_t count = make_samples(samples, 48);
+    uint64_t seed = 0x2545f4914f6cdd1du;
+
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *bytes = (const unsigned char *)samples[i].bytes.data;
+        size_t size = samples[i].bytes.size, len = 0;
+        if (scan_in_pieces(bytes, size, LIMIT, &seed, &len) != MP_SCAN_COMPLETE || len != size)
+            fail_msg("%s: not complete when read in pieces", samples[i].name);
+        msgpack_sbuffer_destroy(&samples[i].bytes);
+    }
+    for (unsigned round = 0; round < 50000; round++) {
+        size_t len = next_random(&seed) % 48, limit = 1 + next_random(&seed) % 96;
+        unsigned char buf[48];
+        for (size_t k = 0; k < len; k++)
+            buf[k] = (unsigned char)(next_random(&seed) >> 24);
+        size_t whole_len = 0, pieces_len = 0;
+        enum mp_scan whole = mp_scan((const char *)buf, len, limit, RC_MAX_DEPTH, &whole_len);
+        enum mp_scan pieces = scan_in_pieces(buf, len, limit, &seed, &pieces_len);
+        assert_int_equal(whole, pieces);
+        if (whole == MP_SCAN_COMPLETE)
+            assert_int_equal(whole_len, pieces_len);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resumed_scan_agrees),
         cmocka_unit_test(test_huge_array32_refused_before_decoding),
         cmocka_unit_test(test_huge_map32),
         cmocka_unit_test(test_huge_lengths),
