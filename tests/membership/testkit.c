@@ -1,5 +1,6 @@
 /*
- * testkit.c — JSON to msgpack to struct event, and appending as the daemon does.
+ * testkit.c — JSON to msgpack (as the client converts it) to struct event,
+ * and appending as the daemon does.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,56 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json.h"
 #include "testkit.h"
-
-static int pack_json(msgpack_packer *pk, json_t *value)
-{
-    const char *key;
-    json_t *member;
-    size_t i;
-
-    switch (json_typeof(value)) {
-    case JSON_OBJECT:
-        if (msgpack_pack_map(pk, json_object_size(value)))
-            return -1;
-        json_object_foreach(value, key, member)
-        {
-            size_t len = strlen(key);
-            if (msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, key, len) ||
-                pack_json(pk, member))
-                return -1;
-        }
-        return 0;
-    case JSON_ARRAY:
-        if (msgpack_pack_array(pk, json_array_size(value)))
-            return -1;
-        json_array_foreach(value, i, member)
-        {
-            if (pack_json(pk, member))
-                return -1;
-        }
-        return 0;
-    case JSON_STRING: {
-        size_t len = json_string_length(value);
-        return msgpack_pack_str(pk, len) || msgpack_pack_str_body(pk, json_string_value(value), len)
-                   ? -1
-                   : 0;
-    }
-    case JSON_INTEGER: {
-        json_int_t n = json_integer_value(value);
-        return n >= 0 ? msgpack_pack_uint64(pk, (uint64_t)n) : msgpack_pack_int64(pk, n);
-    }
-    case JSON_REAL:
-        return msgpack_pack_double(pk, json_real_value(value));
-    case JSON_TRUE:
-        return msgpack_pack_true(pk);
-    case JSON_FALSE:
-        return msgpack_pack_false(pk);
-    case JSON_NULL:
-        return msgpack_pack_nil(pk);
-    }
-    return -1;
-}
 
 struct event *tk_event_from_json(json_t *object, struct event_error *err)
 {
@@ -73,7 +26,7 @@ struct event *tk_event_from_json(json_t *object, struct event_error *err)
     msgpack_sbuffer_init(&buffer);
     msgpack_packer_init(&pk, &buffer, msgpack_sbuffer_write);
     msgpack_unpacked_init(&unpacked);
-    assert_int_equal(pack_json(&pk, object), 0);
+    assert_int_equal(convert_json_to_msgpack(object, &pk), 0);
     assert_int_equal(msgpack_unpack_next(&unpacked, buffer.data, buffer.size, NULL),
                      MSGPACK_UNPACK_SUCCESS);
     ev = event_decode(&unpacked.data, EVENT_FROM_CLIENT, err);
