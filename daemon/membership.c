@@ -59,6 +59,7 @@ struct country {
 };
 
 struct view {
+    unsigned refs;               /* views built for a cut: holders (results, the cache) */
     struct strmap country_index; /* key -> index in countries */
     struct country **countries;  /* in order of first appearance */
     size_t country_count, country_cap;
@@ -82,8 +83,28 @@ struct slot {
     struct coalition *coalition;
 };
 
+/*
+ * Views built for old cuts, kept for the next query: a view of a coalition
+ * as the log stood at a cut never changes, and a script that walks the dates
+ * of one belief asks for the same cut again and again.
+ */
+#define CUT_CACHE_SIZE 4
+
+struct cut_view {
+    const struct coalition *coalition; /* NULL: an empty entry */
+    uint64_t cut;                      /* the coalition's last seq at or before the cut */
+    struct view *view;
+    uint64_t used; /* for eviction: least recently used goes */
+};
+
+struct cut_cache {
+    uint64_t clock;
+    struct cut_view entries[CUT_CACHE_SIZE];
+};
+
 struct membership {
-    struct slot *slots; /* slots[seq - 1] */
+    struct cut_cache *cut_cache; /* queries update it: it is not the log */
+    struct slot *slots;          /* slots[seq - 1] */
     size_t slot_count, slot_cap;
     struct strmap ids;   /* id -> seq of the event that carries it */
     struct strmap slugs; /* slug -> index in coalitions */
@@ -413,6 +434,13 @@ static void view_free(struct view *v)
     free(v);
 }
 
+/* Lets go of a view built for a cut; the last holder frees it. */
+static void view_unref(struct view *v)
+{
+    if (v != NULL && --v->refs == 0)
+        view_free(v);
+}
+
 /* The country of a reading, created on first sight; NULL if memory runs out. */
 static struct country *view_country(struct view *v, const struct event *reading)
 {
@@ -686,6 +714,10 @@ struct membership *membership_new(void)
     struct membership *m = calloc(1, sizeof *m);
     if (m == NULL)
         return NULL;
+    if ((m->cut_cache = calloc(1, sizeof *m->cut_cache)) == NULL) {
+        free(m);
+        return NULL;
+    }
     strmap_init(&m->ids);
     strmap_init(&m->slugs);
     return m;
@@ -695,6 +727,9 @@ void membership_free(struct membership *m)
 {
     if (m == NULL)
         return;
+    for (size_t i = 0; i < CUT_CACHE_SIZE; i++)
+        view_unref(m->cut_cache->entries[i].view);
+    free(m->cut_cache);
     for (size_t i = 0; i < m->coalition_count; i++) {
         struct coalition *co = m->coalitions[i];
         view_release(&co->view);
@@ -826,18 +861,49 @@ const uint64_t *membership_coalition_seqs(const struct membership *m, const char
     return co ? co->seqs : NULL;
 }
 
+/* Keeps v (one more reference) as the view of co at cut, evicting the oldest. */
+static void cache_cut_view(struct cut_cache *cache, const struct coalition *co, uint64_t cut,
+                           struct view *v)
+{
+    struct cut_view *slot = &cache->entries[0];
+    for (size_t i = 1; i < CUT_CACHE_SIZE; i++) {
+        if (cache->entries[i].used < slot->used)
+            slot = &cache->entries[i];
+    }
+    view_unref(slot->view);
+    v->refs++;
+    *slot = (struct cut_view){ co, cut, v, ++cache->clock };
+}
+
 /*
  * The view that answers for coalition co at cut: the maintained one when the
- * cut includes all of co's events, else one built for the cut into *temp.
+ * cut includes all of co's events, else one for the cut, from the cache or
+ * built, in *temp: the caller holds a reference and lets go with view_unref.
  * NULL (and *temp NULL) if memory runs out.
  */
 static const struct view *view_for(const struct membership *m, const struct coalition *co,
                                    uint64_t cut, struct view **temp)
 {
+    struct cut_cache *cache = m->cut_cache;
+    size_t n = seqs_upto(co->seqs, co->seq_count, cut);
+
     *temp = NULL;
-    if (co->seqs[co->seq_count - 1] <= cut)
+    if (n == co->seq_count)
         return &co->view;
-    *temp = view_at_cut(m, co, cut);
+    /* Cuts between two of co's events see the same view: key by co's own seq. */
+    cut = co->seqs[n - 1];
+    for (size_t i = 0; i < CUT_CACHE_SIZE; i++) {
+        struct cut_view *entry = &cache->entries[i];
+        if (entry->coalition == co && entry->cut == cut) {
+            entry->used = ++cache->clock;
+            entry->view->refs++;
+            return *temp = entry->view;
+        }
+    }
+    if ((*temp = view_at_cut(m, co, cut)) == NULL)
+        return NULL;
+    (*temp)->refs = 1;
+    cache_cut_view(cache, co, cut, *temp);
     return *temp;
 }
 
@@ -1169,7 +1235,7 @@ bool membership_state(const struct membership *m, const char *slug, int32_t at_d
     if (v == NULL)
         return false;
     if (!view_state(v, at_day, temp, out)) {
-        view_free(temp);
+        view_unref(temp);
         return false;
     }
     out->coalition.slug = co->slug;
@@ -1182,7 +1248,7 @@ void state_result_free(struct state_result *result)
 {
     struct state_scratch *s = result->scratch;
     if (s) {
-        view_free(s->view);
+        view_unref(s->view);
         free(s);
     }
     memset(result, 0, sizeof *result);
@@ -1297,7 +1363,7 @@ bool membership_timeline(const struct membership *m, const char *slug, int32_t s
         return false;
     /* Points refer to stored events, not to the view: a temporary one can go. */
     bool ok = view_timeline(v, since_day, until_day, out);
-    view_free(temp);
+    view_unref(temp);
     if (!ok) {
         timeline_result_free(out);
         return false;
@@ -1364,7 +1430,7 @@ size_t membership_coalitions(const struct membership *m, int32_t today, uint64_t
             .members = (uint32_t)member_count_at(v, today),
             .events = seqs_upto(co->seqs, co->seq_count, cut),
         };
-        view_free(temp);
+        view_unref(temp);
     }
     sort_array(list, n, sizeof *list, compare_summaries);
     if (n == 0) {

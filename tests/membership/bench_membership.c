@@ -208,7 +208,7 @@ static void report(const char *what, double *samples, size_t n)
            n);
 }
 
-enum query { STATE_TODAY, STATE_PAST, STATE_OLD_CUT, TIMELINE };
+enum query { STATE_TODAY, STATE_PAST, STATE_OLD_CUT, STATE_SAME_OLD_CUT, TIMELINE };
 
 static void measure(const struct membership *m, unsigned coalitions, enum query q, size_t runs,
                     const char *what)
@@ -222,11 +222,13 @@ static void measure(const struct membership *m, unsigned coalitions, enum query 
         exit(1);
     for (size_t i = 0; i < runs; i++) {
         char slug[16];
-        snprintf(slug, sizeof slug, "c%u", below(coalitions));
+        snprintf(slug, sizeof slug, "c%u", q == STATE_SAME_OLD_CUT ? 0 : below(coalitions));
         size_t n;
         const uint64_t *seqs = membership_coalition_seqs(m, slug, &n);
-        /* An old cut: somewhere in the coalition's second half, before its last event. */
-        uint64_t old_cut = seqs[n / 2 + below((uint32_t)(n - n / 2 - 1))];
+        /* An old cut: somewhere in the coalition's second half, before its last event;
+         * or always the same one, as a script walking the dates of one belief asks. */
+        uint64_t old_cut = q == STATE_SAME_OLD_CUT ? seqs[n * 3 / 4]
+                                                   : seqs[n / 2 + below((uint32_t)(n - n / 2 - 1))];
         int32_t past = rc_days_from_civil(1990 + (int)below(35), 1 + below(12), 1);
 
         double start = now_ns();
@@ -238,8 +240,9 @@ static void measure(const struct membership *m, unsigned coalitions, enum query 
             timeline_result_free(&t);
         } else {
             struct state_result r;
-            int32_t day = q == STATE_PAST ? past : today;
-            if (!membership_state(m, slug, day, q == STATE_OLD_CUT ? old_cut : head, &r))
+            int32_t day = q == STATE_TODAY ? today : past;
+            bool old = q == STATE_OLD_CUT || q == STATE_SAME_OLD_CUT;
+            if (!membership_state(m, slug, day, old ? old_cut : head, &r))
                 exit(1);
             sink += r.member_count + r.former_count + r.pledged_count;
             state_result_free(&r);
@@ -284,6 +287,7 @@ static void run(size_t count, unsigned coalitions)
     measure(m, coalitions, STATE_TODAY, 2000, "state at a recent date, head cut");
     measure(m, coalitions, STATE_PAST, 2000, "state at a past date, head cut");
     measure(m, coalitions, STATE_OLD_CUT, big ? 30 : 2000, "state with an old cut");
+    measure(m, coalitions, STATE_SAME_OLD_CUT, 2000, "state, the same old cut again");
     measure(m, coalitions, TIMELINE, big ? 100 : 2000, "timeline (whole), head cut");
     membership_free(m);
     free(log);

@@ -365,6 +365,52 @@ static void test_ordinal_ties_by_seq(void **state)
     membership_free(m);
 }
 
+/*
+ * Views built for old cuts are kept and shared: answers at a cut stay the same
+ * when asked again, after more appends, and while more cuts than the cache
+ * holds are in use; results outlive the cache's eviction of their view.
+ */
+static void test_old_cuts_are_cached_and_shared(void **state)
+{
+    (void)state;
+    struct membership *m = founded("c");
+    struct state_result held[6], again;
+    char country[8];
+
+    for (int i = 0; i < 6; i++) {
+        snprintf(country, sizeof country, "S%d", i);
+        tk_append(
+            m, tk_eventf("{'type':'adhered','coalition':'c','country':'%s','date':'2024-0%d-01'}",
+                         country, i + 1)); /* seq 2 + i */
+    }
+    tk_record(m,
+              "{'type':'retracted','coalition':'c','target':2,'date':'2025','note':'no'}"); /* 8 */
+    /* Six old cuts held at once: more than the cache keeps. */
+    for (int i = 0; i < 6; i++) {
+        state_at(m, "c", "2025-01-01", 2 + (uint64_t)i, &held[i]);
+        assert_int_equal(held[i].member_count, (size_t)i + 1);
+    }
+    /* More events: no old cut moves. */
+    tk_record(m, "{'type':'adhered','coalition':'c','country':'Late','date':'2023-01-01'}");
+    for (int i = 5; i >= 0; i--) {
+        state_at(m, "c", "2025-01-01", 2 + (uint64_t)i, &again);
+        assert_int_equal(again.member_count, (size_t)i + 1);
+        assert_true(country_is(&again.members[0], "S0"));
+        assert_int_equal(again.as_of_seq, 2 + (uint64_t)i);
+        state_result_free(&again);
+        /* The held result is intact, whatever the cache did meanwhile. */
+        assert_int_equal(held[i].member_count, (size_t)i + 1);
+        snprintf(country, sizeof country, "S%d", i);
+        assert_true(country_is(&held[i].members[i], country));
+        state_result_free(&held[i]);
+    }
+    /* At the retraction's cut, S0 is gone; the first cut to see it, cached too. */
+    state_at(m, "c", "2025-01-01", 8, &again);
+    MEMBERS(&again, "S1", "S2", "S3", "S4", "S5");
+    state_result_free(&again);
+    membership_free(m);
+}
+
 static void test_withdraw_and_rejoin(void **state)
 {
     (void)state;
@@ -874,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_worked_example),
         cmocka_unit_test(test_worked_example_file),
         cmocka_unit_test(test_ordinal_ties_by_seq),
+        cmocka_unit_test(test_old_cuts_are_cached_and_shared),
         cmocka_unit_test(test_withdraw_and_rejoin),
         cmocka_unit_test(test_withdrawal_by_non_member),
         cmocka_unit_test(test_retracted_only_fact_vanishes),
