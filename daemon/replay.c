@@ -12,8 +12,7 @@
 #include "mpguard.h"
 #include "replay.h"
 
-/* Decodes one record's body as a stored event. */
-static struct event *decode_record(const struct store_record *record, char *why, size_t size)
+struct event *decode_record(const struct store_record *record, char *why, size_t size)
 {
     msgpack_unpacked unpacked;
     struct event_error err;

@@ -12,9 +12,9 @@
 #include <string.h>
 
 #include "log.h"
-#include "mpguard.h"
 #include "params.h"
 #include "query.h"
+#include "replay.h"
 
 /* At most this many problems are listed; all are counted. */
 #define VERIFY_PROBLEMS_MAX 1000
@@ -54,36 +54,15 @@ static void on_problem(void *ctx, const struct store_problem *problem)
 static int check_record(void *ctx, const struct store_record *record, const char **message)
 {
     static __thread char why[256];
-    msgpack_unpacked unpacked;
-    struct event_error err;
-    size_t object_len, offset = 0;
-    int rc = -1;
+    struct event *event = decode_record(record, why, sizeof why);
 
     (void)ctx;
-    if (mp_scan(record->body, record->len, record->len, RC_MAX_DEPTH, &object_len) !=
-            MP_SCAN_COMPLETE ||
-        object_len != record->len) {
-        *message = "the record's body is not one msgpack object";
+    if (event == NULL) {
+        *message = why;
         return -1;
     }
-    msgpack_unpacked_init(&unpacked);
-    if (msgpack_unpack_next(&unpacked, record->body, record->len, &offset) !=
-        MSGPACK_UNPACK_SUCCESS) {
-        *message = "the record's body does not decode";
-    } else {
-        struct event *event = event_decode(&unpacked.data, EVENT_FROM_LOG, &err);
-        if (event == NULL) {
-            snprintf(why, sizeof why, "not a valid event: %s: %s", err.field, err.message);
-            *message = why;
-        } else if (event->seq != record->seq) {
-            *message = "the body's seq differs from the record's";
-        } else {
-            rc = 0;
-        }
-        event_free(event);
-    }
-    msgpack_unpacked_destroy(&unpacked);
-    return rc;
+    event_free(event);
+    return 0;
 }
 
 static void verify_work(uv_work_t *work)
