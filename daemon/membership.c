@@ -104,6 +104,7 @@ struct cut_cache {
 
 struct membership {
     struct cut_cache *cut_cache; /* queries update it: it is not the log */
+    bool bulk;                   /* views are built at membership_end_bulk */
     struct slot *slots;          /* slots[seq - 1] */
     size_t slot_count, slot_cap;
     struct strmap ids;   /* id -> seq of the event that carries it */
@@ -825,18 +826,40 @@ void membership_apply(struct membership *m, struct event *ev)
         if (ev->type == EVENT_ESTABLISHED)
             co->founded = true;
         slot->reading = ev;
-        if (!view_insert(&co->view, ev, seq))
+        if (!m->bulk && !view_insert(&co->view, ev, seq))
             out_of_memory(seq);
         return;
     }
     if (!meta_applies(m, ev, co))
         return;
     struct slot *target = &m->slots[ev->target - 1];
-    if (target->reading && !view_remove(&co->view, target->reading, ev->target))
+    if (!m->bulk && target->reading && !view_remove(&co->view, target->reading, ev->target))
         out_of_memory(seq);
     target->reading = ev->type == EVENT_CORRECTED ? ev->fact : NULL;
-    if (target->reading && !view_insert(&co->view, target->reading, ev->target))
+    if (!m->bulk && target->reading && !view_insert(&co->view, target->reading, ev->target))
         out_of_memory(seq);
+}
+
+void membership_begin_bulk(struct membership *m)
+{
+    m->bulk = true;
+}
+
+void membership_end_bulk(struct membership *m)
+{
+    m->bulk = false;
+    for (size_t i = 0; i < m->coalition_count; i++) {
+        struct coalition *co = m->coalitions[i];
+        /* Every fact's current reading, gathered in seq order, then sorted once. */
+        view_release(&co->view);
+        for (size_t k = 0; k < co->seq_count; k++) {
+            const struct slot *slot = &m->slots[co->seqs[k] - 1];
+            if (slot->reading && !view_append(&co->view, slot->reading, co->seqs[k]))
+                out_of_memory(co->seqs[k]);
+        }
+        if (!view_finish(&co->view))
+            out_of_memory(co->seqs[co->seq_count - 1]);
+    }
 }
 
 uint64_t membership_seq_at_time(const struct membership *m, int64_t time_us)

@@ -71,6 +71,17 @@ bool membership_check_batch(const struct membership *m, struct event *const *eve
  */
 void membership_apply(struct membership *m, struct event *event);
 
+/*
+ * Bulk loading, for the replay at start-up: between begin and end,
+ * membership_apply keeps the log, the ids and each fact's reading but not the
+ * per-country views, which membership_end_bulk then builds once per coalition
+ * by sorting: O(n log n) for the whole log, where folding events in one by one
+ * costs a re-sort of the country's facts each time a date arrives out of order.
+ * No query may run in between (membership_check_batch may).
+ */
+void membership_begin_bulk(struct membership *m);
+void membership_end_bulk(struct membership *m);
+
 /* Last seq recorded at or before time_us (0 if none). */
 uint64_t membership_seq_at_time(const struct membership *m, int64_t time_us);
 

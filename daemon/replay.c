@@ -52,6 +52,8 @@ int replay_log(struct store *store, struct membership *membership, int64_t *last
         snprintf(why, size, "out of memory");
         return -1;
     }
+    /* The views are built once at the end: replay is O(n log n), not a re-sort per event. */
+    membership_begin_bulk(membership);
     while ((rc = store_iter_next(iter, &record, &err)) == 1) {
         struct event *event = decode_record(&record, why, size);
         struct append_error check;
@@ -67,6 +69,7 @@ int replay_log(struct store *store, struct membership *membership, int64_t *last
         membership_apply(membership, event);
     }
     store_iter_free(iter);
+    membership_end_bulk(membership);
     if (rc < 0) {
         snprintf(why, size, "%s", err.message);
         return -1;

@@ -792,6 +792,54 @@ static void run_log(uint64_t seed, size_t batches, uint32_t query_percent, size_
     membership_free(w.m);
 }
 
+/* A projection of src's events loaded in bulk, as the daemon's replay does. */
+static struct membership *bulk_copy(const struct membership *src)
+{
+    struct membership *m = membership_new();
+    assert_non_null(m);
+    membership_begin_bulk(m);
+    for (uint64_t seq = 1; seq <= membership_head(src); seq++) {
+        struct event *ev = event_clone(membership_event(src, seq));
+        assert_non_null(ev);
+        membership_apply(m, ev);
+    }
+    membership_end_bulk(m);
+    return m;
+}
+
+/*
+ * Logs loaded in bulk answer like the reference; then more events are folded
+ * in one by one on top of the views the bulk load built, and still do.
+ */
+static void run_bulk(uint64_t seed, size_t batches)
+{
+    struct world w;
+
+    memset(&w, 0, sizeof w);
+    rng = seed;
+    w.m = membership_new();
+    w.clock_us = tk_recorded_us(0);
+    assert_non_null(w.m);
+    for (size_t b = 0; b < batches; b++) {
+        for (size_t i = 0, n = 1 + below(BATCH_MAX); i < n; i++)
+            batch_add_random(&w);
+        batch_commit(&w);
+    }
+    struct membership *bulk = bulk_copy(w.m);
+    membership_free(w.m);
+    w.m = bulk;
+    for (size_t q = 0; q < 200; q++)
+        compare_random_query(w.m);
+    for (size_t b = 0; b < batches / 4; b++) {
+        batch_add_random(&w);
+        batch_commit(&w);
+        if (chance(20))
+            try_refused(&w);
+        compare_random_query(w.m);
+    }
+    membership_free(w.m);
+}
+
 static void report_coverage(const char *what)
 {
     print_message("%s: %zu states (%zu at old cuts, %zu not established), %zu members, "
@@ -828,10 +876,20 @@ static void test_large_logs(void **state)
     report_coverage("large logs");
 }
 
+static void test_bulk_loaded_logs(void **state)
+{
+    (void)state;
+    memset(&seen, 0, sizeof seen);
+    for (uint64_t seed = 3001; seed <= 3040; seed++)
+        run_bulk(seed, 120);
+    report_coverage("bulk-loaded logs");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_small_logs),
+        cmocka_unit_test(test_bulk_loaded_logs),
         cmocka_unit_test(test_large_logs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
