@@ -22,8 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "commit.h"
 #include "log.h"
-#include "rollcalld.h"
 
 struct append_job {
     TAILQ_ENTRY(append_job) entry;
@@ -118,19 +118,19 @@ static void sync_done(uv_work_t *work, int status)
                 finish_job(job, true, NULL);
             }
         }
-        follow_pump_all(server);
+        server->hooks.durable(server);
         commit_kick(server);
     } else {
         char why[sizeof commit->sync_error.message + 64];
         snprintf(why, sizeof why, "the log could not be made durable: %s",
                  commit->sync_error.message);
-        server_enter_read_only(server, why);
+        server->hooks.failed(server, why);
         while ((job = TAILQ_FIRST(&commit->waiting)) != NULL) {
             TAILQ_REMOVE(&commit->waiting, job, entry);
             finish_job(job, false, why);
         }
     }
-    server_maybe_finish_shutdown(server);
+    server->hooks.settled(server);
 }
 
 /* Starts a sync if appends wait for one and none runs. */
@@ -324,7 +324,7 @@ static bool write_events(struct conn *conn, uint32_t msgid, struct event **event
     if (n > 0 && store_append(server->store, records, n, &err) != 0) {
         log_warnx("%s: append of %zu events failed: %s", conn->peer, n, err.message);
         if (store_failed(server->store, NULL))
-            server_enter_read_only(server, err.message);
+            server->hooks.failed(server, err.message);
         conn_reply_error(conn, msgid, RPC_UNAVAILABLE, NULL, "could not write to the log: %s",
                          err.message);
         goto done;

@@ -55,7 +55,7 @@ static void on_close(uv_handle_t *handle)
     struct conn *conn = (struct conn *)handle;
     struct server *server = conn->server;
     conn_unref(conn);
-    server_maybe_finish_shutdown(server);
+    server->hooks.settled(server);
 }
 
 void conn_close(struct conn *conn)
@@ -65,7 +65,7 @@ void conn_close(struct conn *conn)
     if (conn->closing)
         return;
     conn->closing = true;
-    follow_stop(conn);
+    server->hooks.closing(conn);
     TAILQ_REMOVE(&server->conns, conn, entry);
     server->conn_count--;
     log_debug("%s: connection closed", conn->peer);
@@ -256,7 +256,7 @@ static void process_buffered(struct conn *conn)
             refuse_stream(conn, 0, RPC_BAD_REQUEST, "only requests may be sent to the daemon");
             break;
         }
-        dispatch_request(conn, &message);
+        conn->server->hooks.request(conn, &message);
     }
     msgpack_unpacked_destroy(&unpacked);
     if (!conn->closing)
@@ -278,7 +278,7 @@ static void on_write(uv_write_t *req, int status)
             log_debug("%s: write: %s", conn->peer, uv_strerror(status));
         conn_close(conn);
     } else if (!conn->closing) {
-        follow_pump(conn);
+        conn->server->hooks.writable(conn);
         conn_update_reading(conn);
         check_drained(conn);
     }

@@ -4,8 +4,12 @@
  */
 #include <string.h>
 
+#include "commit.h"
+#include "dispatch.h"
+#include "follow.h"
 #include "params.h"
 #include "query.h"
+#include "verify.h"
 
 static void reply_hello(struct conn *conn, uint32_t msgid, const msgpack_object *map)
 {

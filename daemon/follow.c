@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "follow.h"
 #include "log.h"
-#include "rollcalld.h"
 
 /* Catch-up refills the socket up to this many queued bytes. */
 #define CATCH_UP_QUEUE (1u << 20)

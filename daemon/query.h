@@ -1,5 +1,6 @@
 /*
- * query.h — the read methods (query.c) and verify (verify.c).
+ * query.h — the read methods: state, timeline, history, coalitions (query.c).
+ * Loop thread only.
  */
 #ifndef ROLLCALLD_QUERY_H
 #define ROLLCALLD_QUERY_H
@@ -10,8 +11,5 @@ void query_state(struct conn *conn, uint32_t msgid, const msgpack_object *params
 void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *params);
 void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *params);
 void query_coalitions(struct conn *conn, uint32_t msgid, const msgpack_object *params);
-
-/* Starts a full check of the log on a worker; answers when it is done. */
-void verify_start(struct conn *conn, uint32_t msgid, const msgpack_object *params);
 
 #endif

@@ -1,6 +1,7 @@
 /*
  * rollcalld.h — the daemon's shared structures: configuration, the server
- * context, connections, and the functions each file offers the others.
+ * context and its hooks, connections, and what conn.c offers the files
+ * above it. Each other file's calls are in its own header.
  *
  * One libuv loop thread owns everything here. The only other threads are
  * libuv's workers, which run store_sync and store_verify and touch nothing
@@ -54,7 +55,29 @@ struct commit {
     int64_t last_recorded; /* recorded never decreases along seq */
 };
 
+struct server;
+
+/*
+ * How the files below report to the ones above without calling up into
+ * them; main.c says who answers each. Loop thread only.
+ */
+struct server_hooks {
+    /* A complete request arrived on conn. */
+    void (*request)(struct conn *conn, const struct rpc_message *message);
+    /* conn's socket took everything queued so far. */
+    void (*writable)(struct conn *conn);
+    /* conn is closing: drop what it was subscribed to. */
+    void (*closing)(struct conn *conn);
+    /* durable_head moved. */
+    void (*durable)(struct server *server);
+    /* A write or sync failed: the log must turn read-only. */
+    void (*failed)(struct server *server, const char *why);
+    /* Something shutdown waits for (an append, a job, a conn) may be done. */
+    void (*settled)(struct server *server);
+};
+
 struct server {
+    struct server_hooks hooks;
     uv_loop_t *loop;
     struct config config;
     struct store *store;
@@ -135,37 +158,5 @@ void conn_drain(struct conn *conn);
 void conn_update_reading(struct conn *conn);
 /* An append of conn's was answered (or dropped): resume, drain, unref. */
 void conn_append_done(struct conn *conn);
-
-/* ---- dispatch.c ------------------------------------------------------- */
-
-/* Handles one request from conn. */
-void dispatch_request(struct conn *conn, const struct rpc_message *message);
-
-/* ---- commit.c --------------------------------------------------------- */
-
-void commit_init(struct server *server);
-/*
- * Validates, writes and queues one append; the answer is sent when the
- * events are durable (or an error at once). Takes the request's params map.
- */
-void commit_append(struct conn *conn, uint32_t msgid, const msgpack_object *params);
-/* True when no append is written-but-unanswered and no sync runs. */
-bool commit_idle(const struct server *server);
-
-/* ---- follow.c ----------------------------------------------------------- */
-
-void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *params);
-void follow_stop(struct conn *conn);
-/* Sends what followers may now see; called when durable_head moves and when
- * a follower's socket drains. */
-void follow_pump(struct conn *conn);
-void follow_pump_all(struct server *server);
-
-/* ---- main.c ------------------------------------------------------------- */
-
-/* Called when a condition that shutdown waits for may have become true. */
-void server_maybe_finish_shutdown(struct server *server);
-/* Marks the store read-only after a failure, logs once, tells systemd. */
-void server_enter_read_only(struct server *server, const char *why);
 
 #endif

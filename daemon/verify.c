@@ -13,8 +13,8 @@
 
 #include "log.h"
 #include "params.h"
-#include "query.h"
 #include "replay.h"
+#include "verify.h"
 
 /* At most this many problems are listed; all are counted. */
 #define VERIFY_PROBLEMS_MAX 1000
@@ -115,7 +115,7 @@ static void verify_done(uv_work_t *work, int status)
     }
     free(job);
     conn_unref(conn);
-    server_maybe_finish_shutdown(server);
+    server->hooks.settled(server);
 }
 
 void verify_start(struct conn *conn, uint32_t msgid, const msgpack_object *map)
