@@ -14,6 +14,7 @@
 
 #include "follow.h"
 #include "log.h"
+#include "params.h"
 
 /* Catch-up refills the socket up to this many queued bytes. */
 #define CATCH_UP_QUEUE (1u << 20)
@@ -108,47 +109,20 @@ void follow_stop(struct conn *conn)
     conn->server->follower_count--;
 }
 
-void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *params)
+void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *map)
 {
     struct server *server = conn->server;
-    uint64_t from_seq = server->durable_head + 1;
-    const msgpack_object *coalition = NULL;
+    struct params p;
     msgpack_sbuffer sbuf;
     msgpack_packer pk;
 
-    for (uint32_t i = 0; i < params->via.map.size; i++) {
-        const msgpack_object *key = &params->via.map.ptr[i].key;
-        const msgpack_object *val = &params->via.map.ptr[i].val;
-        if (mp_str_eq(key, "from_seq")) {
-            if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER || val->via.u64 == 0) {
-                conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
-                                 &(struct rpc_error_detail){ .field = "from_seq" },
-                                 "from_seq must be a positive integer");
-                return;
-            }
-            from_seq = val->via.u64;
-        } else if (mp_str_eq(key, "coalition")) {
-            if (val->type != MSGPACK_OBJECT_STR || val->via.str.size == 0 ||
-                memchr(val->via.str.ptr, '\0', val->via.str.size)) {
-                conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
-                                 &(struct rpc_error_detail){ .field = "coalition" },
-                                 "coalition must be a slug");
-                return;
-            }
-            coalition = val;
-        } else {
-            char name[40];
-            mp_printable(key, name, sizeof name);
-            conn_reply_error(conn, msgid, RPC_BAD_REQUEST, NULL,
-                             "unknown parameter '%s' for follow", name);
-            return;
-        }
-    }
-
-    char *slug = coalition ? strndup(coalition->via.str.ptr, coalition->via.str.size) : NULL;
+    if (!params_parse(conn, msgid, "follow", map, P_FROM_SEQ | P_COALITION, 0, &p))
+        return;
+    uint64_t from_seq = (p.present & P_FROM_SEQ) ? p.from_seq : server->durable_head + 1;
+    char *slug = (p.present & P_COALITION) ? strdup(p.coalition) : NULL;
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    if ((coalition && slug == NULL) || rpc_pack_result_header(&pk, msgid) ||
+    if (((p.present & P_COALITION) && slug == NULL) || rpc_pack_result_header(&pk, msgid) ||
         msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, "head") ||
         msgpack_pack_uint64(&pk, server->durable_head)) {
         free(slug);

@@ -1,5 +1,6 @@
 /*
- * params.c — parsing request parameters.
+ * params.c — parsing and checking every method's parameters: names, types,
+ * ranges, defaults, and the bad_request that names the culprit.
  */
 #include "params.h"
 
@@ -16,6 +17,7 @@ static const struct {
     { "country", P_COUNTRY },     { "types", P_TYPES },
     { "from_seq", P_FROM_SEQ },   { "limit", P_LIMIT },
     { "order", P_ORDER },         { "client", P_CLIENT },
+    { "events", P_EVENTS },       { "expect_head", P_EXPECT_HEAD },
 };
 
 static const char *param_name(enum param_bit bit)
@@ -135,6 +137,21 @@ static bool read_value(struct conn *conn, uint32_t msgid, enum param_bit bit,
         return bad(conn, msgid, bit, "must be \"seq\" or \"date\"");
     case P_CLIENT:
         return val->type == MSGPACK_OBJECT_STR || bad(conn, msgid, bit, "must be a string");
+    case P_EVENTS:
+        if (val->type != MSGPACK_OBJECT_ARRAY || val->via.array.size == 0 ||
+            val->via.array.size > RC_MAX_BATCH) {
+            conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
+                             &(struct rpc_error_detail){ .field = param_name(bit) },
+                             "events must be an array of 1 to %d event maps", RC_MAX_BATCH);
+            return false;
+        }
+        out->events = val;
+        return true;
+    case P_EXPECT_HEAD:
+        if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+            return bad(conn, msgid, bit, "must be an unsigned integer");
+        out->expect_head = val->via.u64;
+        return true;
     }
     return false;
 }
@@ -167,7 +184,7 @@ bool params_parse(struct conn *conn, uint32_t msgid, const char *method,
             return false;
         out->present |= bit;
     }
-    for (unsigned bit = 1; bit <= P_CLIENT; bit <<= 1) {
+    for (unsigned bit = 1; bit <= P_LAST; bit <<= 1) {
         if ((required & bit) && !(out->present & bit)) {
             conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
                              &(struct rpc_error_detail){ .field = param_name(bit) },

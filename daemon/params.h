@@ -1,7 +1,7 @@
 /*
- * params.h — the parameters of read requests, parsed and checked in one
+ * params.h — the parameters of every method, parsed and checked in one
  * place so every method refuses an unknown or mistyped parameter the same
- * way (bad_request naming it).
+ * way (bad_request naming it). Loop thread.
  */
 #ifndef ROLLCALLD_PARAMS_H
 #define ROLLCALLD_PARAMS_H
@@ -24,7 +24,10 @@ enum param_bit {
     P_LIMIT = 1u << 9,
     P_ORDER = 1u << 10,
     P_CLIENT = 1u << 11,
+    P_EVENTS = 1u << 12,
+    P_EXPECT_HEAD = 1u << 13,
 };
+#define P_LAST P_EXPECT_HEAD
 
 #define PARAM_TEXT_MAX 129 /* the longest accepted text (a country) plus NUL */
 #define SLUG_TEXT_MAX  65  /* a coalition slug plus NUL */
@@ -41,6 +44,8 @@ struct params {
     uint64_t from_seq;
     uint64_t limit;
     bool order_by_date;
+    const msgpack_object *events; /* 1 to RC_MAX_BATCH items, in the request */
+    uint64_t expect_head;
 };
 
 /*

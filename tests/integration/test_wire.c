@@ -446,6 +446,24 @@ static void test_bad_requests_keep_connection(void **state)
     assert_int_equal(m.msgid, 8);
     assert_string_equal(error_code(&m), "bad_request");
 
+    /* follow takes its parameters like every method: a slug is at most 64 bytes. */
+    char long_slug[66];
+    memset(long_slug, 'a', 65);
+    long_slug[65] = '\0';
+    send_request(&c, 9, METHOD_FOLLOW, pack_coalition, long_slug);
+    assert_true(read_message(&c, &m));
+    assert_int_equal(m.msgid, 9);
+    assert_string_equal(error_code(&m), "bad_request");
+    long_slug[64] = '\0';
+    send_request(&c, 11, METHOD_FOLLOW, pack_coalition, long_slug);
+    assert_true(read_message(&c, &m));
+    assert_int_equal(m.msgid, 11);
+    assert_int_equal(m.error->type, MSGPACK_OBJECT_NIL);
+    send_request(&c, 12, METHOD_UNFOLLOW, NULL, NULL);
+    assert_true(read_message(&c, &m));
+    assert_int_equal(m.msgid, 12);
+    assert_int_equal(m.error->type, MSGPACK_OBJECT_NIL);
+
     send_request(&c, 10, METHOD_HELLO, NULL, NULL);
     assert_true(read_message(&c, &m));
     assert_int_equal(m.msgid, 10);
