@@ -4,7 +4,7 @@
  */
 #include <string.h>
 
-#include "commit.h"
+#include "append.h"
 #include "dispatch.h"
 #include "follow.h"
 #include "params.h"
@@ -96,7 +96,7 @@ void dispatch_request(struct conn *conn, const struct rpc_message *message)
 {
     typedef void (*method_fn)(struct conn *, uint32_t, const msgpack_object *);
     static const method_fn methods[METHOD_COUNT] = {
-        [METHOD_HELLO] = reply_hello,     [METHOD_APPEND] = commit_append,
+        [METHOD_HELLO] = reply_hello,     [METHOD_APPEND] = append_method,
         [METHOD_STATE] = query_state,     [METHOD_TIMELINE] = query_timeline,
         [METHOD_HISTORY] = query_history, [METHOD_COALITIONS] = query_coalitions,
         [METHOD_FOLLOW] = follow_start,   [METHOD_UNFOLLOW] = reply_unfollow,
