@@ -42,6 +42,25 @@ size_t rpc_reader_pending(const struct rpc_reader *reader)
     return reader->unpacker.used - reader->unpacker.off;
 }
 
+/* A request opens with fixarray(4), 0, then the msgid as a positive fixint or uint 8/16/32. */
+uint32_t rpc_reader_peek_msgid(const struct rpc_reader *reader)
+{
+    const unsigned char *p = (const unsigned char *)reader->unpacker.buffer + reader->unpacker.off;
+    size_t n = rpc_reader_pending(reader);
+
+    if (n < 3 || p[0] != 0x94 || p[1] != RPC_REQUEST)
+        return 0;
+    if (p[2] < 0x80)
+        return p[2];
+    if (p[2] == 0xcc && n >= 4)
+        return p[3];
+    if (p[2] == 0xcd && n >= 5)
+        return (uint32_t)p[3] << 8 | p[4];
+    if (p[2] == 0xce && n >= 7)
+        return (uint32_t)p[3] << 24 | (uint32_t)p[4] << 16 | (uint32_t)p[5] << 8 | p[6];
+    return 0;
+}
+
 enum rpc_read rpc_reader_next(struct rpc_reader *reader, msgpack_unpacked *out)
 {
     msgpack_unpacker *u = &reader->unpacker;

@@ -49,6 +49,12 @@ char *rpc_reader_buffer(struct rpc_reader *reader, size_t want, size_t *room);
 void rpc_reader_consumed(struct rpc_reader *reader, size_t n);
 /* Bytes received and not yet returned as messages. */
 size_t rpc_reader_pending(const struct rpc_reader *reader);
+/*
+ * The msgid of the request at the head of the buffer, read from its first
+ * bytes ([0, msgid, ...]) without decoding the rest — for answering a message
+ * refused as too large. 0 when those bytes don't say.
+ */
+uint32_t rpc_reader_peek_msgid(const struct rpc_reader *reader);
 
 /*
  * Takes the next complete message. out must have been initialised with

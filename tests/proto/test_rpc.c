@@ -588,6 +588,30 @@ static void test_error_codes(void **state)
     assert_string_equal(rpc_error_code(RPC_ERROR_COUNT), "internal");
 }
 
+/* The msgid of a refused request is read from its first bytes, in every width. */
+static void test_peek_msgid(void **state)
+{
+    static const struct {
+        const char *bytes;
+        size_t len;
+        uint32_t msgid;
+    } cases[] = {
+        { "\x94\x00\x07", 3, 7 },           { "\x94\x00\xcc\xc8", 4, 200 },
+        { "\x94\x00\xcd\x01\x02", 5, 258 }, { "\x94\x00\xce\x01\x02\x03\x04", 7, 0x01020304 },
+        { "\x94\x00\xce\x01\x02", 5, 0 }, /* cut short */
+        { "\x94\x02\x07", 3, 0 },         /* a notification */
+        { "\x93\x00\x07", 3, 0 },         /* not four items */
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct rpc_reader reader;
+        assert_true(rpc_reader_init(&reader, RC_MAX_MESSAGE_DEFAULT));
+        feed(&reader, cases[i].bytes, cases[i].len);
+        assert_int_equal(rpc_reader_peek_msgid(&reader), cases[i].msgid);
+        rpc_reader_destroy(&reader);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -596,6 +620,7 @@ int main(void)
         cmocka_unit_test(test_several_messages_in_one_read),
         cmocka_unit_test(test_random_chunks),
         cmocka_unit_test(test_oversize_message),
+        cmocka_unit_test(test_peek_msgid),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_envelopes),
         cmocka_unit_test(test_pack_request_and_result),
