@@ -41,26 +41,16 @@ static void reply_appended(struct conn *conn, const struct append_job *job)
 {
     struct server *server = conn->server;
     char recorded[RC_TIME_TEXT_MAX];
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
-    int rc;
+    struct reply r;
 
     size_t recorded_len = rc_time_format(job->recorded_us, recorded);
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    rc = rpc_pack_result_header(&pk, job->msgid) || msgpack_pack_map(&pk, 3) ||
-         mp_pack_key(&pk, "seqs") || msgpack_pack_array(&pk, job->count);
-    for (size_t i = 0; rc == 0 && i < job->count; i++)
-        rc = msgpack_pack_uint64(&pk, job->seqs[i]);
-    if (rc == 0)
-        rc = mp_pack_key(&pk, "head") || msgpack_pack_uint64(&pk, server->durable_head) ||
-             mp_pack_key(&pk, "recorded") || mp_pack_strn(&pk, recorded, recorded_len);
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(&sbuf);
-        conn_reply_error(conn, job->msgid, RPC_INTERNAL, NULL, "out of memory packing a reply");
-        return;
-    }
-    conn_send_sbuffer(conn, &sbuf);
+    int rc = conn_result_begin(&r, job->msgid) | msgpack_pack_map(&r.pk, 3);
+    rc |= mp_pack_key(&r.pk, "seqs") | msgpack_pack_array(&r.pk, job->count);
+    for (size_t i = 0; i < job->count; i++)
+        rc |= msgpack_pack_uint64(&r.pk, job->seqs[i]);
+    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, "recorded") | mp_pack_strn(&r.pk, recorded, recorded_len);
+    conn_result_send(conn, &r, rc);
 }
 
 /* Answers a job (ok or failed) and lets go of its connection. */

@@ -179,28 +179,6 @@ void conn_update_reading(struct conn *conn)
     }
 }
 
-/*
- * The msgid of a request whose body we refuse to decode, read from its first
- * bytes ([0, msgid, ...]) so the too_large answer can carry it; 0 if unclear.
- */
-static uint32_t peek_msgid(const struct rpc_reader *reader)
-{
-    const unsigned char *p = (const unsigned char *)reader->unpacker.buffer + reader->unpacker.off;
-    size_t n = rpc_reader_pending(reader);
-
-    if (n < 3 || p[0] != 0x94 || p[1] != RPC_REQUEST)
-        return 0;
-    if (p[2] < 0x80)
-        return p[2];
-    if (p[2] == 0xcc && n >= 4)
-        return p[3];
-    if (p[2] == 0xcd && n >= 5)
-        return (uint32_t)p[3] << 8 | p[4];
-    if (p[2] == 0xce && n >= 7)
-        return (uint32_t)p[3] << 24 | (uint32_t)p[4] << 16 | (uint32_t)p[5] << 8 | p[6];
-    return 0;
-}
-
 /* Refuses the rest of the stream: one error answer, then close once it is sent. */
 static void refuse_stream(struct conn *conn, uint32_t msgid, enum rpc_error code, const char *why)
 {
@@ -228,7 +206,7 @@ static void process_buffered(struct conn *conn)
         if (r == RPC_READ_TOO_LARGE) {
             snprintf(why, sizeof why, "message over the %zu-byte limit",
                      conn->server->config.max_message);
-            refuse_stream(conn, peek_msgid(&conn->reader), RPC_TOO_LARGE, why);
+            refuse_stream(conn, rpc_reader_peek_msgid(&conn->reader), RPC_TOO_LARGE, why);
             break;
         }
         if (r == RPC_READ_INVALID) {
@@ -320,6 +298,25 @@ void conn_send_sbuffer(struct conn *conn, msgpack_sbuffer *sbuf)
     size_t len = sbuf->size;
     char *data = msgpack_sbuffer_release(sbuf);
     conn_send(conn, data, len);
+}
+
+int conn_result_begin(struct reply *reply, uint32_t msgid)
+{
+    msgpack_sbuffer_init(&reply->sbuf);
+    msgpack_packer_init(&reply->pk, &reply->sbuf, msgpack_sbuffer_write);
+    reply->msgid = msgid;
+    return rpc_pack_result_header(&reply->pk, msgid);
+}
+
+void conn_result_send(struct conn *conn, struct reply *reply, int failed)
+{
+    if (failed != 0) {
+        msgpack_sbuffer_destroy(&reply->sbuf);
+        conn_reply_error(conn, reply->msgid, RPC_INTERNAL, NULL,
+                         "out of memory packing the result");
+        return;
+    }
+    conn_send_sbuffer(conn, &reply->sbuf);
 }
 
 void conn_reply_error(struct conn *conn, uint32_t msgid, enum rpc_error code,

@@ -15,26 +15,18 @@ static void reply_hello(struct conn *conn, uint32_t msgid, const msgpack_object 
 {
     struct server *server = conn->server;
     struct params p;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "hello", map, P_CLIENT, 0, &p))
         return;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 5);
-    rc |= mp_pack_key(&pk, "server") | mp_pack_str(&pk, RC_SERVER_NAME);
-    rc |= mp_pack_key(&pk, "version") | mp_pack_str(&pk, ROLLCALL_VERSION);
-    rc |= mp_pack_key(&pk, "protocol") | msgpack_pack_int(&pk, RC_PROTOCOL_VERSION);
-    rc |= mp_pack_key(&pk, "writer");
-    rc |= conn->writer ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-    rc |= mp_pack_key(&pk, "head") | msgpack_pack_uint64(&pk, server->durable_head);
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(&sbuf);
-        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    conn_send_sbuffer(conn, &sbuf);
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 5);
+    rc |= mp_pack_key(&r.pk, "server") | mp_pack_str(&r.pk, RC_SERVER_NAME);
+    rc |= mp_pack_key(&r.pk, "version") | mp_pack_str(&r.pk, ROLLCALL_VERSION);
+    rc |= mp_pack_key(&r.pk, "protocol") | msgpack_pack_int(&r.pk, RC_PROTOCOL_VERSION);
+    rc |= mp_pack_key(&r.pk, "writer");
+    rc |= conn->writer ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
+    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    conn_result_send(conn, &r, rc);
 }
 
 static void reply_status(struct conn *conn, uint32_t msgid, const msgpack_object *map)
@@ -42,54 +34,40 @@ static void reply_status(struct conn *conn, uint32_t msgid, const msgpack_object
     struct server *server = conn->server;
     struct store_stats stats;
     struct params p;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "status", map, 0, 0, &p))
         return;
     store_stats(server->store, &stats);
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 11);
-    rc |= mp_pack_key(&pk, "version") | mp_pack_str(&pk, ROLLCALL_VERSION);
-    rc |= mp_pack_key(&pk, "uptime_s") |
-          msgpack_pack_int64(&pk, (rc_now_us() - server->started_us) / 1000000);
-    rc |= mp_pack_key(&pk, "head") | msgpack_pack_uint64(&pk, server->durable_head);
-    rc |= mp_pack_key(&pk, "segments") | msgpack_pack_uint64(&pk, stats.segments);
-    rc |= mp_pack_key(&pk, "bytes") | msgpack_pack_uint64(&pk, stats.bytes);
-    rc |= mp_pack_key(&pk, "data_dir") | mp_pack_str(&pk, server->config.data_dir);
-    rc |= mp_pack_key(&pk, "fsync") | mp_pack_str(&pk, server->config.fsync ? "always" : "never");
-    rc |= mp_pack_key(&pk, "clients") | msgpack_pack_unsigned_int(&pk, server->conn_count);
-    rc |= mp_pack_key(&pk, "followers") | msgpack_pack_unsigned_int(&pk, server->follower_count);
-    rc |= mp_pack_key(&pk, "read_only");
-    rc |= server->read_only ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-    rc |= mp_pack_key(&pk, "last_error") |
-          mp_pack_str(&pk, server->last_error[0] ? server->last_error : NULL);
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(&sbuf);
-        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    conn_send_sbuffer(conn, &sbuf);
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 11);
+    rc |= mp_pack_key(&r.pk, "version") | mp_pack_str(&r.pk, ROLLCALL_VERSION);
+    rc |= mp_pack_key(&r.pk, "uptime_s") |
+          msgpack_pack_int64(&r.pk, (rc_now_us() - server->started_us) / 1000000);
+    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, "segments") | msgpack_pack_uint64(&r.pk, stats.segments);
+    rc |= mp_pack_key(&r.pk, "bytes") | msgpack_pack_uint64(&r.pk, stats.bytes);
+    rc |= mp_pack_key(&r.pk, "data_dir") | mp_pack_str(&r.pk, server->config.data_dir);
+    rc |=
+        mp_pack_key(&r.pk, "fsync") | mp_pack_str(&r.pk, server->config.fsync ? "always" : "never");
+    rc |= mp_pack_key(&r.pk, "clients") | msgpack_pack_unsigned_int(&r.pk, server->conn_count);
+    rc |=
+        mp_pack_key(&r.pk, "followers") | msgpack_pack_unsigned_int(&r.pk, server->follower_count);
+    rc |= mp_pack_key(&r.pk, "read_only");
+    rc |= server->read_only ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
+    rc |= mp_pack_key(&r.pk, "last_error") |
+          mp_pack_str(&r.pk, server->last_error[0] ? server->last_error : NULL);
+    conn_result_send(conn, &r, rc);
 }
 
 static void reply_unfollow(struct conn *conn, uint32_t msgid, const msgpack_object *map)
 {
     struct params p;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "unfollow", map, 0, 0, &p))
         return;
     follow_stop(conn);
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    if (rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 0)) {
-        msgpack_sbuffer_destroy(&sbuf);
-        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
-        return;
-    }
-    conn_send_sbuffer(conn, &sbuf);
+    conn_result_send(conn, &r, conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 0));
 }
 
 void dispatch_request(struct conn *conn, const struct rpc_message *message)

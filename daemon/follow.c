@@ -113,25 +113,21 @@ void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *map)
 {
     struct server *server = conn->server;
     struct params p;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "follow", map, P_FROM_SEQ | P_COALITION, 0, &p))
         return;
     uint64_t from_seq = (p.present & P_FROM_SEQ) ? p.from_seq : server->durable_head + 1;
-    char *slug = (p.present & P_COALITION) ? strdup(p.coalition) : NULL;
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    if (((p.present & P_COALITION) && slug == NULL) || rpc_pack_result_header(&pk, msgid) ||
-        msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, "head") ||
-        msgpack_pack_uint64(&pk, server->durable_head)) {
-        free(slug);
-        msgpack_sbuffer_destroy(&sbuf);
-        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
+    char *slug = NULL;
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 1);
+    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    if (rc == 0 && (p.present & P_COALITION) && (slug = strdup(p.coalition)) == NULL)
+        rc = -1;
+    if (rc == 0)
+        follow_stop(conn); /* a second follow replaces the first */
+    conn_result_send(conn, &r, rc);
+    if (rc != 0)
         return;
-    }
-    follow_stop(conn); /* a second follow replaces the first */
-    conn_send_sbuffer(conn, &sbuf);
     conn->follow.active = true;
     conn->follow.next_seq = from_seq;
     conn->follow.coalition = slug;

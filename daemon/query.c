@@ -124,17 +124,6 @@ static int pack_state(msgpack_packer *pk, const struct state_result *s, const ch
     return rc;
 }
 
-/* Sends a result packed in sbuf, or `internal` if packing ran out of memory. */
-static void send_result(struct conn *conn, uint32_t msgid, msgpack_sbuffer *sbuf, int rc)
-{
-    if (rc != 0) {
-        msgpack_sbuffer_destroy(sbuf);
-        conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory packing the result");
-        return;
-    }
-    conn_send_sbuffer(conn, sbuf);
-}
-
 static void reply_unknown_coalition(struct conn *conn, uint32_t msgid, const char *slug)
 {
     conn_reply_error(conn, msgid, RPC_UNKNOWN_COALITION,
@@ -149,8 +138,7 @@ void query_state(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     struct server *server = conn->server;
     struct params p;
     struct state_result result;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "state", map, P_COALITION | P_AT | P_AS_OF_SEQ | P_AS_RECORDED,
                       P_COALITION, &p))
@@ -160,11 +148,9 @@ void query_state(struct conn *conn, uint32_t msgid, const msgpack_object *map)
         reply_unknown_coalition(conn, msgid, p.coalition);
         return;
     }
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | pack_state(&pk, &result, p.at_text);
+    int rc = conn_result_begin(&r, msgid) | pack_state(&r.pk, &result, p.at_text);
     state_result_free(&result);
-    send_result(conn, msgid, &sbuf, rc);
+    conn_result_send(conn, &r, rc);
 }
 
 void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *map)
@@ -172,8 +158,7 @@ void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *map
     struct server *server = conn->server;
     struct params p;
     struct timeline_result result;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "timeline", map,
                       P_COALITION | P_SINCE | P_UNTIL | P_AS_OF_SEQ | P_AS_RECORDED, P_COALITION,
@@ -186,24 +171,22 @@ void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *map
         reply_unknown_coalition(conn, msgid, p.coalition);
         return;
     }
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 3);
-    rc |= mp_pack_key(&pk, "coalition") | mp_pack_str(&pk, p.coalition);
-    rc |= mp_pack_key(&pk, "as_of_seq") | msgpack_pack_uint64(&pk, result.as_of_seq);
-    rc |= mp_pack_key(&pk, "points") | msgpack_pack_array(&pk, result.point_count);
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 3);
+    rc |= mp_pack_key(&r.pk, "coalition") | mp_pack_str(&r.pk, p.coalition);
+    rc |= mp_pack_key(&r.pk, "as_of_seq") | msgpack_pack_uint64(&r.pk, result.as_of_seq);
+    rc |= mp_pack_key(&r.pk, "points") | msgpack_pack_array(&r.pk, result.point_count);
     for (size_t i = 0; i < result.point_count; i++) {
         const struct timeline_point *point = &result.points[i];
-        rc |= msgpack_pack_map(&pk, 5);
-        rc |= pack_text(&pk, "date", point->event, FIELD_DATE);
-        rc |= mp_pack_key(&pk, "country") |
-              mp_pack_strn(&pk, point->event->country_key, point->event->country_key_len);
-        rc |= mp_pack_key(&pk, "type") | mp_pack_str(&pk, event_type_name(point->event->type));
-        rc |= mp_pack_key(&pk, "seq") | msgpack_pack_uint64(&pk, point->seq);
-        rc |= mp_pack_key(&pk, "count") | msgpack_pack_uint32(&pk, point->count);
+        rc |= msgpack_pack_map(&r.pk, 5);
+        rc |= pack_text(&r.pk, "date", point->event, FIELD_DATE);
+        rc |= mp_pack_key(&r.pk, "country") |
+              mp_pack_strn(&r.pk, point->event->country_key, point->event->country_key_len);
+        rc |= mp_pack_key(&r.pk, "type") | mp_pack_str(&r.pk, event_type_name(point->event->type));
+        rc |= mp_pack_key(&r.pk, "seq") | msgpack_pack_uint64(&r.pk, point->seq);
+        rc |= mp_pack_key(&r.pk, "count") | msgpack_pack_uint32(&r.pk, point->count);
     }
     timeline_result_free(&result);
-    send_result(conn, msgid, &sbuf, rc);
+    conn_result_send(conn, &r, rc);
 }
 
 /* ---- history ------------------------------------------------------------------ */
@@ -301,8 +284,7 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     const struct event **page;
     size_t n = 0;
     uint64_t seq, next_seq = 0;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "history", map,
                       P_COALITION | P_COUNTRY | P_TYPES | P_SINCE | P_UNTIL | P_FROM_SEQ | P_LIMIT |
@@ -327,16 +309,14 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     if (p.order_by_date)
         qsort(page, n, sizeof *page, by_date_then_seq);
 
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 2);
-    rc |= mp_pack_key(&pk, "events") | msgpack_pack_array(&pk, n);
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 2);
+    rc |= mp_pack_key(&r.pk, "events") | msgpack_pack_array(&r.pk, n);
     for (size_t i = 0; i < n; i++)
-        rc |= event_pack(&pk, page[i], ENCODE_WIRE);
-    rc |= mp_pack_key(&pk, "next_seq");
-    rc |= next_seq ? msgpack_pack_uint64(&pk, next_seq) : msgpack_pack_nil(&pk);
+        rc |= event_pack(&r.pk, page[i], ENCODE_WIRE);
+    rc |= mp_pack_key(&r.pk, "next_seq");
+    rc |= next_seq ? msgpack_pack_uint64(&r.pk, next_seq) : msgpack_pack_nil(&r.pk);
     free(page);
-    send_result(conn, msgid, &sbuf, rc);
+    conn_result_send(conn, &r, rc);
 }
 
 void query_coalitions(struct conn *conn, uint32_t msgid, const msgpack_object *map)
@@ -344,24 +324,21 @@ void query_coalitions(struct conn *conn, uint32_t msgid, const msgpack_object *m
     struct server *server = conn->server;
     struct coalition_summary *list = NULL;
     struct params p;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     if (!params_parse(conn, msgid, "coalitions", map, 0, 0, &p))
         return;
     size_t count =
         membership_coalitions(server->membership, rc_today(), server->durable_head, &list);
-    msgpack_sbuffer_init(&sbuf);
-    msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    int rc = rpc_pack_result_header(&pk, msgid) | msgpack_pack_map(&pk, 1);
-    rc |= mp_pack_key(&pk, "coalitions") | msgpack_pack_array(&pk, count);
+    int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 1);
+    rc |= mp_pack_key(&r.pk, "coalitions") | msgpack_pack_array(&r.pk, count);
     for (size_t i = 0; i < count; i++) {
-        rc |= msgpack_pack_map(&pk, 4);
-        rc |= mp_pack_key(&pk, "coalition") | mp_pack_str(&pk, list[i].slug);
-        rc |= mp_pack_key(&pk, "name") | mp_pack_str(&pk, list[i].name);
-        rc |= mp_pack_key(&pk, "count") | msgpack_pack_uint32(&pk, list[i].members);
-        rc |= mp_pack_key(&pk, "events") | msgpack_pack_uint64(&pk, list[i].events);
+        rc |= msgpack_pack_map(&r.pk, 4);
+        rc |= mp_pack_key(&r.pk, "coalition") | mp_pack_str(&r.pk, list[i].slug);
+        rc |= mp_pack_key(&r.pk, "name") | mp_pack_str(&r.pk, list[i].name);
+        rc |= mp_pack_key(&r.pk, "count") | msgpack_pack_uint32(&r.pk, list[i].members);
+        rc |= mp_pack_key(&r.pk, "events") | msgpack_pack_uint64(&r.pk, list[i].events);
     }
     free(list);
-    send_result(conn, msgid, &sbuf, rc);
+    conn_result_send(conn, &r, rc);
 }

@@ -148,6 +148,19 @@ void conn_reply_error(struct conn *conn, uint32_t msgid, enum rpc_error code,
     __attribute__((format(printf, 5, 6)));
 /* Sends a packed buffer (moved out of sbuf) to the peer. */
 void conn_send_sbuffer(struct conn *conn, msgpack_sbuffer *sbuf);
+/*
+ * A result answer being packed into pk. conn_result_begin packs the result
+ * header; conn_result_send sends the answer, or `internal` instead when
+ * failed is non-zero (packing fails only for want of memory). Callers pack
+ * with `failed |= ...` and send once.
+ */
+struct reply {
+    msgpack_sbuffer sbuf;
+    msgpack_packer pk;
+    uint32_t msgid;
+};
+int conn_result_begin(struct reply *reply, uint32_t msgid);
+void conn_result_send(struct conn *conn, struct reply *reply, int failed);
 void conn_ref(struct conn *conn);
 void conn_unref(struct conn *conn);
 /* Closes now; pending answers are dropped. */

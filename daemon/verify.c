@@ -76,8 +76,7 @@ static void verify_done(uv_work_t *work, int status)
     struct verify_job *job = work->data;
     struct conn *conn = job->conn;
     struct server *server = conn->server;
-    msgpack_sbuffer sbuf;
-    msgpack_packer pk;
+    struct reply r;
 
     (void)status;
     server->jobs_in_flight--;
@@ -89,29 +88,22 @@ static void verify_done(uv_work_t *work, int status)
     } else {
         size_t listed =
             job->problem_count < VERIFY_PROBLEMS_MAX ? job->problem_count : VERIFY_PROBLEMS_MAX;
-        msgpack_sbuffer_init(&sbuf);
-        msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-        int rc = rpc_pack_result_header(&pk, job->msgid) | msgpack_pack_map(&pk, 3);
-        rc |= mp_pack_key(&pk, "ok");
-        rc |= job->problem_count == 0 ? msgpack_pack_true(&pk) : msgpack_pack_false(&pk);
-        rc |= mp_pack_key(&pk, "checked") | msgpack_pack_int64(&pk, job->checked);
-        rc |= mp_pack_key(&pk, "errors") | msgpack_pack_array(&pk, listed);
+        int rc = conn_result_begin(&r, job->msgid) | msgpack_pack_map(&r.pk, 3);
+        rc |= mp_pack_key(&r.pk, "ok");
+        rc |= job->problem_count == 0 ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
+        rc |= mp_pack_key(&r.pk, "checked") | msgpack_pack_int64(&r.pk, job->checked);
+        rc |= mp_pack_key(&r.pk, "errors") | msgpack_pack_array(&r.pk, listed);
         for (size_t i = 0; i < listed; i++) {
             const struct verify_problem *p = &job->problems[i];
-            rc |= msgpack_pack_map(&pk, 4);
-            rc |= mp_pack_key(&pk, "seq") | msgpack_pack_uint64(&pk, p->seq);
-            rc |= mp_pack_key(&pk, "segment") | mp_pack_str(&pk, p->segment);
-            rc |= mp_pack_key(&pk, "offset") | msgpack_pack_uint64(&pk, p->offset);
-            rc |= mp_pack_key(&pk, "message") | mp_pack_str(&pk, p->message);
+            rc |= msgpack_pack_map(&r.pk, 4);
+            rc |= mp_pack_key(&r.pk, "seq") | msgpack_pack_uint64(&r.pk, p->seq);
+            rc |= mp_pack_key(&r.pk, "segment") | mp_pack_str(&r.pk, p->segment);
+            rc |= mp_pack_key(&r.pk, "offset") | msgpack_pack_uint64(&r.pk, p->offset);
+            rc |= mp_pack_key(&r.pk, "message") | mp_pack_str(&r.pk, p->message);
         }
-        if (rc != 0) {
-            msgpack_sbuffer_destroy(&sbuf);
-            conn_reply_error(conn, job->msgid, RPC_INTERNAL, NULL, "out of memory");
-        } else {
-            if (job->problem_count > 0)
-                log_warnx("verify found %zu problems in the log", job->problem_count);
-            conn_send_sbuffer(conn, &sbuf);
-        }
+        if (job->problem_count > 0)
+            log_warnx("verify found %zu problems in the log", job->problem_count);
+        conn_result_send(conn, &r, rc);
     }
     free(job);
     conn_unref(conn);
