@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "keys.h"
 
 /* ---- appending one event --------------------------------------------------------- */
 
@@ -33,10 +34,10 @@ static int append_event(struct session *session, json_t *event)
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     rc = msgpack_pack_map(&pk, opts->has_expect_head ? 2 : 1);
-    rc |= mp_pack_key(&pk, "events") | msgpack_pack_array(&pk, 1);
+    rc |= mp_pack_key(&pk, RC_KEY_EVENTS) | msgpack_pack_array(&pk, 1);
     rc |= event_pack(&pk, decoded, ENCODE_CONTENT);
     if (opts->has_expect_head)
-        rc |= mp_pack_key(&pk, "expect_head") | msgpack_pack_uint64(&pk, opts->expect_head);
+        rc |= mp_pack_key(&pk, RC_KEY_EXPECT_HEAD) | msgpack_pack_uint64(&pk, opts->expect_head);
     event_free(decoded);
     if (rc != 0) {
         msgpack_sbuffer_destroy(&sbuf);
@@ -91,14 +92,14 @@ static int fetch_fact(struct session *session, uint64_t seq, json_t **fact)
 
     if (rc != EXIT_OK)
         return rc;
-    const char *name = json_string_value(json_object_get(*fact, "type"));
+    const char *name = json_string_value(json_object_get(*fact, RC_KEY_TYPE));
     if (name && event_type_from_name(name, strlen(name), &type) && event_type_is_fact(type))
         return EXIT_OK;
-    rc =
-        session_error(session, RPC_NOT_FOUND,
-                      "seq %" PRIu64 " is a '%s' event, not a fact: name the fact it targets "
-                      "(seq %" JSON_INTEGER_FORMAT ")",
-                      seq, name ? name : "?", json_integer_value(json_object_get(*fact, "target")));
+    rc = session_error(session, RPC_NOT_FOUND,
+                       "seq %" PRIu64 " is a '%s' event, not a fact: name the fact it targets "
+                       "(seq %" JSON_INTEGER_FORMAT ")",
+                       seq, name ? name : "?",
+                       json_integer_value(json_object_get(*fact, RC_KEY_TARGET)));
     json_decref(*fact);
     *fact = NULL;
     return rc;
@@ -113,10 +114,10 @@ static int put_meta(json_t *event, const char *type, json_t *target, uint64_t se
         session_today(today);
         on = today;
     }
-    int rc = param_text(event, "type", type);
-    rc |= json_object_set(event, "coalition", json_object_get(target, "coalition"));
-    rc |= param_text(event, "date", on);
-    rc |= param_uint(event, "target", seq);
+    int rc = param_text(event, RC_KEY_TYPE, type);
+    rc |= json_object_set(event, RC_KEY_COALITION, json_object_get(target, RC_KEY_COALITION));
+    rc |= param_text(event, RC_KEY_DATE, on);
+    rc |= param_uint(event, RC_KEY_TARGET, seq);
     return rc;
 }
 
@@ -141,10 +142,10 @@ static int reading_event(struct session *session, json_t *event, void *ctx)
     struct reading *reading = walk->reading;
 
     (void)session;
-    if (json_integer_value(json_object_get(event, "target")) != (json_int_t)walk->seq)
+    if (json_integer_value(json_object_get(event, RC_KEY_TARGET)) != (json_int_t)walk->seq)
         return EXIT_OK;
-    json_t *fact = json_object_get(event, "fact");
-    reading->seq = (uint64_t)json_integer_value(json_object_get(event, "seq"));
+    json_t *fact = json_object_get(event, RC_KEY_FACT);
+    reading->seq = (uint64_t)json_integer_value(json_object_get(event, RC_KEY_SEQ));
     reading->retracted = fact == NULL;
     if (fact) {
         json_decref(reading->fact);
@@ -166,8 +167,8 @@ static int current_reading(struct session *session, json_t *target, uint64_t seq
 
     memset(reading, 0, sizeof *reading);
     walk.params =
-        json_pack("{s:O, s:[s,s]}", "coalition", json_object_get(target, "coalition"), "types",
-                  event_type_name(EVENT_CORRECTED), event_type_name(EVENT_RETRACTED));
+        json_pack("{s:O, s:[s,s]}", RC_KEY_COALITION, json_object_get(target, RC_KEY_COALITION),
+                  RC_KEY_TYPES, event_type_name(EVENT_CORRECTED), event_type_name(EVENT_RETRACTED));
     if (walk.params == NULL)
         return session_error(session, RPC_INTERNAL, "out of memory");
     rc = session_walk_history(session, &walk);
@@ -190,9 +191,9 @@ static json_t *replacement_fact(const struct reading *reading, json_t *target,
 
     if (fact == NULL)
         return NULL;
-    json_object_del(fact, "seq");
-    json_object_del(fact, "recorded");
-    json_object_del(fact, "id");
+    json_object_del(fact, RC_KEY_SEQ);
+    json_object_del(fact, RC_KEY_RECORDED);
+    json_object_del(fact, RC_KEY_ID);
     for (int f = 0; f < FIELD_STRING_COUNT; f++) {
         if (f == FIELD_ID)
             continue; /* --id names the correction itself */
@@ -229,8 +230,9 @@ int cmd_correct(struct session *session)
     event = json_object();
     if (fact == NULL || event == NULL ||
         put_meta(event, event_type_name(EVENT_CORRECTED), target, opts->target, opts->on) != 0 ||
-        json_object_set(event, "fact", fact) != 0 || param_text(event, "note", opts->reason) != 0 ||
-        param_text(event, "id", opts->field[FIELD_ID]) != 0)
+        json_object_set(event, RC_KEY_FACT, fact) != 0 ||
+        param_text(event, RC_KEY_NOTE, opts->reason) != 0 ||
+        param_text(event, RC_KEY_ID, opts->field[FIELD_ID]) != 0)
         rc = session_error(session, RPC_INTERNAL, "out of memory");
     else
         rc = append_event(session, event);
@@ -254,9 +256,9 @@ int cmd_retract(struct session *session)
     event = json_object();
     if (event == NULL ||
         put_meta(event, event_type_name(EVENT_RETRACTED), target, opts->target, opts->on) != 0 ||
-        param_text(event, "note", opts->field[FIELD_NOTE]) != 0 ||
-        param_text(event, "source", opts->field[FIELD_SOURCE]) != 0 ||
-        param_text(event, "id", opts->field[FIELD_ID]) != 0)
+        param_text(event, RC_KEY_NOTE, opts->field[FIELD_NOTE]) != 0 ||
+        param_text(event, RC_KEY_SOURCE, opts->field[FIELD_SOURCE]) != 0 ||
+        param_text(event, RC_KEY_ID, opts->field[FIELD_ID]) != 0)
         rc = session_error(session, RPC_INTERNAL, "out of memory");
     else
         rc = append_event(session, event);

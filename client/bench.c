@@ -21,6 +21,7 @@
 
 #include "date.h"
 #include "event.h"
+#include "keys.h"
 #include "paths.h"
 #include "protocol.h"
 #include "rcclient.h"
@@ -86,16 +87,16 @@ static int pack_request(struct bench *bench, msgpack_packer *pk, uint32_t msgid,
 
     if (bench->test == TEST_STATE) {
         return rpc_pack_request(pk, msgid, METHOD_STATE) || msgpack_pack_map(pk, 1) ||
-               mp_pack_key(pk, "coalition") || mp_pack_str(pk, bench->coalition);
+               mp_pack_key(pk, RC_KEY_COALITION) || mp_pack_str(pk, bench->coalition);
     }
     /* Unique content: run id and request number. */
     snprintf(note, sizeof note, "rollcall-bench run %lu, request %" PRIu64, bench->run_id, n);
     return rpc_pack_request(pk, msgid, METHOD_APPEND) || msgpack_pack_map(pk, 1) ||
-           mp_pack_key(pk, "events") || msgpack_pack_array(pk, 1) || msgpack_pack_map(pk, 4) ||
-           mp_pack_key(pk, "type") || mp_pack_str(pk, event_type_name(EVENT_ANNOUNCED)) ||
-           mp_pack_key(pk, "coalition") || mp_pack_str(pk, bench->coalition) ||
-           mp_pack_key(pk, "date") || mp_pack_str(pk, bench->today) || mp_pack_key(pk, "note") ||
-           mp_pack_str(pk, note);
+           mp_pack_key(pk, RC_KEY_EVENTS) || msgpack_pack_array(pk, 1) || msgpack_pack_map(pk, 4) ||
+           mp_pack_key(pk, RC_KEY_TYPE) || mp_pack_str(pk, event_type_name(EVENT_ANNOUNCED)) ||
+           mp_pack_key(pk, RC_KEY_COALITION) || mp_pack_str(pk, bench->coalition) ||
+           mp_pack_key(pk, RC_KEY_DATE) || mp_pack_str(pk, bench->today) ||
+           mp_pack_key(pk, RC_KEY_NOTE) || mp_pack_str(pk, note);
 }
 
 struct write_job {
@@ -183,8 +184,8 @@ static void record_answer(struct connection *conn, const struct rpc_message *mes
     bench->end_ns = now;
     if (message->error->type != MSGPACK_OBJECT_NIL) {
         if (bench->errors++ == 0) {
-            const msgpack_object *code = mp_map_get(message->error, "code");
-            const msgpack_object *text = mp_map_get(message->error, "message");
+            const msgpack_object *code = mp_map_get(message->error, RC_KEY_CODE);
+            const msgpack_object *text = mp_map_get(message->error, RC_KEY_MESSAGE);
             char c[32] = "?", m[200] = "?";
             if (code)
                 mp_printable(code, c, sizeof c);
@@ -285,13 +286,13 @@ static int establish(struct bench *bench)
     }
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
-    if (msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, "events") || msgpack_pack_array(&pk, 1) ||
-        msgpack_pack_map(&pk, 5) || mp_pack_key(&pk, "type") ||
-        mp_pack_str(&pk, event_type_name(EVENT_ESTABLISHED)) || mp_pack_key(&pk, "coalition") ||
-        mp_pack_str(&pk, bench->coalition) || mp_pack_key(&pk, "date") ||
-        mp_pack_str(&pk, "2024") || mp_pack_key(&pk, "name") ||
-        mp_pack_str(&pk, "rollcall-bench load") || mp_pack_key(&pk, "id") ||
-        mp_pack_str(&pk, BENCH_FOUNDING)) {
+    if (msgpack_pack_map(&pk, 1) || mp_pack_key(&pk, RC_KEY_EVENTS) || msgpack_pack_array(&pk, 1) ||
+        msgpack_pack_map(&pk, 5) || mp_pack_key(&pk, RC_KEY_TYPE) ||
+        mp_pack_str(&pk, event_type_name(EVENT_ESTABLISHED)) ||
+        mp_pack_key(&pk, RC_KEY_COALITION) || mp_pack_str(&pk, bench->coalition) ||
+        mp_pack_key(&pk, RC_KEY_DATE) || mp_pack_str(&pk, "2024") ||
+        mp_pack_key(&pk, RC_KEY_NAME) || mp_pack_str(&pk, "rollcall-bench load") ||
+        mp_pack_key(&pk, RC_KEY_ID) || mp_pack_str(&pk, BENCH_FOUNDING)) {
         warnx_bench("out of memory");
         goto done;
     }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "date.h"
+#include "keys.h"
 
 int command_run(struct session *session)
 {
@@ -57,9 +58,9 @@ static int query(struct session *session, enum rpc_method method, json_t *params
 /* The cut options shared by state and timeline. */
 static int put_cut(json_t *params, const struct cli_options *opts)
 {
-    int rc = param_text(params, "as_recorded", opts->as_recorded);
+    int rc = param_text(params, RC_KEY_AS_RECORDED, opts->as_recorded);
     if (opts->has_as_of_seq)
-        rc |= param_uint(params, "as_of_seq", opts->as_of_seq);
+        rc |= param_uint(params, RC_KEY_AS_OF_SEQ, opts->as_of_seq);
     return rc;
 }
 
@@ -69,8 +70,8 @@ int cmd_state(struct session *session)
     json_t *params = json_object();
     int rc = params ? 0 : -1;
 
-    rc |= param_text(params, "coalition", opts->coalition);
-    rc |= param_text(params, "at", opts->at);
+    rc |= param_text(params, RC_KEY_COALITION, opts->coalition);
+    rc |= param_text(params, RC_KEY_AT, opts->at);
     rc |= put_cut(params, opts);
     return query(session, METHOD_STATE, params, rc, output_state);
 }
@@ -81,9 +82,9 @@ int cmd_timeline(struct session *session)
     json_t *params = json_object();
     int rc = params ? 0 : -1;
 
-    rc |= param_text(params, "coalition", opts->coalition);
-    rc |= param_text(params, "since", opts->since);
-    rc |= param_text(params, "until", opts->until);
+    rc |= param_text(params, RC_KEY_COALITION, opts->coalition);
+    rc |= param_text(params, RC_KEY_SINCE, opts->since);
+    rc |= param_text(params, RC_KEY_UNTIL, opts->until);
     rc |= put_cut(params, opts);
     return query(session, METHOD_TIMELINE, params, rc, output_timeline);
 }
@@ -149,13 +150,13 @@ static int print_by_date(struct event_printer *printer, json_t *events, char *wh
     }
     json_array_foreach(events, index, event)
     {
-        const char *date = json_string_value(json_object_get(event, "date"));
+        const char *date = json_string_value(json_object_get(event, RC_KEY_DATE));
         struct rc_date parsed = { .counting_day = INT32_MAX };
         if (date)
             rc_date_parse(date, strlen(date), &parsed, NULL);
         sorted[index] =
             (struct dated_event){ parsed.counting_day,
-                                  json_integer_value(json_object_get(event, "seq")), event };
+                                  json_integer_value(json_object_get(event, RC_KEY_SEQ)), event };
     }
     qsort(sorted, count, sizeof *sorted, by_date_then_seq);
     for (size_t i = 0; i < count && rc == 0; i++)
@@ -171,19 +172,19 @@ static json_t *history_filters(const struct cli_options *opts)
     json_t *types = NULL;
     int rc = params ? 0 : -1;
 
-    rc |= param_text(params, "coalition", opts->coalition);
-    rc |= param_text(params, "country", opts->country);
-    rc |= param_text(params, "since", opts->since);
-    rc |= param_text(params, "until", opts->until);
+    rc |= param_text(params, RC_KEY_COALITION, opts->coalition);
+    rc |= param_text(params, RC_KEY_COUNTRY, opts->country);
+    rc |= param_text(params, RC_KEY_SINCE, opts->since);
+    rc |= param_text(params, RC_KEY_UNTIL, opts->until);
     if (opts->order_by_date)
-        rc |= param_text(params, "order", "date");
+        rc |= param_text(params, RC_KEY_ORDER, "date");
     if (opts->types) {
         rc |= (types = json_array()) ? 0 : -1;
         for (int t = 0; t < EVENT_TYPE_COUNT && types; t++) {
             if (opts->types & (1u << t))
                 rc |= json_array_append_new(types, json_string(event_type_name(t)));
         }
-        rc |= json_object_set_new(params, "types", types);
+        rc |= json_object_set_new(params, RC_KEY_TYPES, types);
     }
     if (rc != 0) {
         json_decref(params);
@@ -267,8 +268,8 @@ int cmd_history(struct session *session)
 /* follow_ended: the daemon stopped feeding us; say where to resume. */
 static int follow_ended(struct session *session, const msgpack_object *params)
 {
-    const msgpack_object *code = mp_map_get(params, "code");
-    const msgpack_object *next = mp_map_get(params, "next_seq");
+    const msgpack_object *code = mp_map_get(params, RC_KEY_CODE);
+    const msgpack_object *next = mp_map_get(params, RC_KEY_NEXT_SEQ);
     char text[64];
 
     mp_printable(code ? code : params, text, sizeof text);
@@ -290,9 +291,9 @@ int cmd_follow(struct session *session)
     int rc = params ? 0 : -1;
     bool gone = false;
 
-    rc |= param_text(params, "coalition", opts->coalition);
+    rc |= param_text(params, RC_KEY_COALITION, opts->coalition);
     if (opts->has_from_seq)
-        rc |= param_uint(params, "from_seq", opts->from_seq);
+        rc |= param_uint(params, RC_KEY_FROM_SEQ, opts->from_seq);
     if (rc != 0) {
         json_decref(params);
         return session_error(session, RPC_INTERNAL, "out of memory");

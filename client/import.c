@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "import.h"
+#include "keys.h"
 
 /* Packed events per append: well under the daemon's default 1 MiB request limit. */
 #define BATCH_BYTES_MAX (512u << 10)
@@ -194,8 +195,8 @@ static int batch_refused(struct import *import, const struct rc_error *error)
 static int batch_accepted(struct import *import, const msgpack_object *result)
 {
     struct batch *batch = &import->batch;
-    const msgpack_object *seqs = mp_map_get(result, "seqs");
-    const msgpack_object *head = mp_map_get(result, "head");
+    const msgpack_object *seqs = mp_map_get(result, RC_KEY_SEQS);
+    const msgpack_object *head = mp_map_get(result, RC_KEY_HEAD);
     uint64_t newest = import->head;
 
     if (seqs == NULL || seqs->type != MSGPACK_OBJECT_ARRAY ||
@@ -236,10 +237,10 @@ static int batch_send(struct import *import)
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     rc = msgpack_pack_map(&pk, batch->with_seq ? 2 : 1);
-    rc |= mp_pack_key(&pk, "events") | msgpack_pack_array(&pk, batch->count);
+    rc |= mp_pack_key(&pk, RC_KEY_EVENTS) | msgpack_pack_array(&pk, batch->count);
     rc |= msgpack_sbuffer_write(&sbuf, batch->events.data, batch->events.size);
     if (batch->with_seq)
-        rc |= mp_pack_key(&pk, "expect_head") | msgpack_pack_uint64(&pk, batch->seqs[0] - 1);
+        rc |= mp_pack_key(&pk, RC_KEY_EXPECT_HEAD) | msgpack_pack_uint64(&pk, batch->seqs[0] - 1);
     if (rc != 0) {
         msgpack_sbuffer_destroy(&sbuf);
         return session_error(import->session, RPC_INTERNAL, "out of memory");
@@ -264,7 +265,7 @@ static int current_head(struct session *session, uint64_t *head)
 
     if (rc != EXIT_OK)
         return rc;
-    const msgpack_object *value = mp_map_get(reply.result, "head");
+    const msgpack_object *value = mp_map_get(reply.result, RC_KEY_HEAD);
     if (value && value->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
         *head = value->via.u64;
     else
@@ -385,7 +386,8 @@ int cmd_export(struct session *session)
     struct history_walk walk = { json_object(), 1, 0, export_event, export_page_done, &gone };
     int rc;
 
-    if (walk.params == NULL || param_text(walk.params, "coalition", session->opts->coalition)) {
+    if (walk.params == NULL ||
+        param_text(walk.params, RC_KEY_COALITION, session->opts->coalition)) {
         json_decref(walk.params);
         return session_error(session, RPC_INTERNAL, "out of memory");
     }

@@ -12,6 +12,7 @@
 
 #include "event.h"
 #include "json.h"
+#include "keys.h"
 
 /* ---- values as text --------------------------------------------------------- */
 
@@ -138,17 +139,17 @@ static int print_grid(const struct grid *grid, FILE *out, enum out_format format
 
 static void state_title(FILE *out, json_t *state)
 {
-    json_t *coalition = get(state, "coalition");
-    json_int_t count = json_integer_value(get(state, "count"));
+    json_t *coalition = get(state, RC_KEY_COALITION);
+    json_int_t count = json_integer_value(get(state, RC_KEY_COUNT));
 
-    fputs(text(coalition, "slug"), out);
-    if (json_is_true(get(coalition, "established")))
-        fprintf(out, ": %s", text(coalition, "name"));
+    fputs(text(coalition, RC_KEY_SLUG), out);
+    if (json_is_true(get(coalition, RC_KEY_ESTABLISHED)))
+        fprintf(out, ": %s", text(coalition, RC_KEY_NAME));
     else
         fputs(": not yet established", out);
     fprintf(out,
             " — at %s, as of seq %" JSON_INTEGER_FORMAT ", %" JSON_INTEGER_FORMAT " member%s\n",
-            text(state, "at"), json_integer_value(get(state, "as_of_seq")), count,
+            text(state, RC_KEY_AT), json_integer_value(get(state, RC_KEY_AS_OF_SEQ)), count,
             count == 1 ? "" : "s");
 }
 
@@ -162,28 +163,28 @@ static int state_table(FILE *out, json_t *state, char *why)
     grid_init(&members, "ordinal> country status since commitments");
     grid_init(&pledged, "country announced commitments");
     grid_init(&former, "ordinal> country status since left commitments");
-    json_array_foreach(get(state, "members"), index, c)
+    json_array_foreach(get(state, RC_KEY_MEMBERS), index, c)
     {
-        add_key(&members, c, "ordinal");
-        add_key(&members, c, "country");
-        add_key(&members, c, "status");
-        add_key(&members, c, "since");
-        add_key(&members, c, "commitments");
+        add_key(&members, c, RC_KEY_ORDINAL);
+        add_key(&members, c, RC_KEY_COUNTRY);
+        add_key(&members, c, RC_KEY_STATUS);
+        add_key(&members, c, RC_KEY_SINCE);
+        add_key(&members, c, RC_KEY_COMMITMENTS);
     }
-    json_array_foreach(get(state, "pledged"), index, c)
+    json_array_foreach(get(state, RC_KEY_PLEDGED), index, c)
     {
-        add_key(&pledged, c, "country");
-        add_key(&pledged, json_array_get(get(c, "announcements"), 0), "date");
-        add_key(&pledged, c, "commitments");
+        add_key(&pledged, c, RC_KEY_COUNTRY);
+        add_key(&pledged, json_array_get(get(c, RC_KEY_ANNOUNCEMENTS), 0), "date");
+        add_key(&pledged, c, RC_KEY_COMMITMENTS);
     }
-    json_array_foreach(get(state, "former"), index, c)
+    json_array_foreach(get(state, RC_KEY_FORMER), index, c)
     {
-        add_key(&former, c, "ordinal");
-        add_key(&former, c, "country");
-        add_key(&former, c, "status");
-        add_key(&former, c, "since");
-        add_key(&former, c, "left");
-        add_key(&former, c, "commitments");
+        add_key(&former, c, RC_KEY_ORDINAL);
+        add_key(&former, c, RC_KEY_COUNTRY);
+        add_key(&former, c, RC_KEY_STATUS);
+        add_key(&former, c, RC_KEY_SINCE);
+        add_key(&former, c, RC_KEY_LEFT);
+        add_key(&former, c, RC_KEY_COMMITMENTS);
     }
 
     state_title(out, state);
@@ -206,7 +207,7 @@ static int state_table(FILE *out, json_t *state, char *why)
 /* One row per country: the section, then the columns every section shares. */
 static int state_tsv(FILE *out, json_t *state, char *why)
 {
-    static const char *const sections[] = { "members", "pledged", "former" };
+    static const char *const sections[] = { RC_KEY_MEMBERS, RC_KEY_PLEDGED, RC_KEY_FORMER };
     static const char *const names[] = { "member", "pledged", "former" };
     struct grid grid;
     size_t index;
@@ -217,12 +218,12 @@ static int state_tsv(FILE *out, json_t *state, char *why)
         json_array_foreach(get(state, sections[s]), index, c)
         {
             grid_add(&grid, names[s]);
-            add_key(&grid, c, "ordinal");
-            add_key(&grid, c, "country");
-            add_key(&grid, c, "status");
-            add_key(&grid, c, "since");
-            add_key(&grid, c, "left");
-            add_key(&grid, c, "commitments");
+            add_key(&grid, c, RC_KEY_ORDINAL);
+            add_key(&grid, c, RC_KEY_COUNTRY);
+            add_key(&grid, c, RC_KEY_STATUS);
+            add_key(&grid, c, RC_KEY_SINCE);
+            add_key(&grid, c, RC_KEY_LEFT);
+            add_key(&grid, c, RC_KEY_COMMITMENTS);
         }
     }
     int rc = grid_print_tsv(&grid, out, true);
@@ -270,17 +271,18 @@ static int print_objects(FILE *out, enum out_format format, const char *spec,
 
 int output_timeline(FILE *out, enum out_format format, const msgpack_object *result, char *why)
 {
-    static const char *const keys[] = { "date", "country", "type", "seq", "count" };
+    static const char *const keys[] = { RC_KEY_DATE, RC_KEY_COUNTRY, RC_KEY_TYPE, RC_KEY_SEQ,
+                                        RC_KEY_COUNT };
     json_t *timeline = result_json(result, why);
     int rc = 0;
 
     if (timeline == NULL)
         return -1;
-    json_t *points = get(timeline, "points");
+    json_t *points = get(timeline, RC_KEY_POINTS);
     if (format == FORMAT_JSON)
         output_json_document(out, timeline);
     else if (format == FORMAT_TABLE && json_array_size(points) == 0)
-        fprintf(out, "%s: no membership changes\n", text(timeline, "coalition"));
+        fprintf(out, "%s: no membership changes\n", text(timeline, RC_KEY_COALITION));
     else
         rc = print_objects(out, format, "date country type seq> count>", keys, points, why);
     json_decref(timeline);
@@ -289,13 +291,14 @@ int output_timeline(FILE *out, enum out_format format, const msgpack_object *res
 
 int output_coalitions(FILE *out, enum out_format format, const msgpack_object *result, char *why)
 {
-    static const char *const keys[] = { "coalition", "name", "count", "events" };
+    static const char *const keys[] = { RC_KEY_COALITION, RC_KEY_NAME, RC_KEY_COUNT,
+                                        RC_KEY_EVENTS };
     json_t *list = result_json(result, why);
     int rc = 0;
 
     if (list == NULL)
         return -1;
-    json_t *coalitions = get(list, "coalitions");
+    json_t *coalitions = get(list, RC_KEY_COALITIONS);
     if (format == FORMAT_JSON)
         output_json_document(out, list);
     else if (format == FORMAT_TABLE && json_array_size(coalitions) == 0)
@@ -342,22 +345,22 @@ int output_status(FILE *out, enum out_format format, const msgpack_object *resul
 int output_verify(FILE *out, enum out_format format, const msgpack_object *result, bool *ok,
                   char *why)
 {
-    static const char *const keys[] = { "seq", "segment", "offset", "message" };
+    static const char *const keys[] = { RC_KEY_SEQ, RC_KEY_SEGMENT, RC_KEY_OFFSET, RC_KEY_MESSAGE };
     json_t *verdict = result_json(result, why);
     int rc = 0;
 
     *ok = false;
     if (verdict == NULL)
         return -1;
-    json_t *errors = get(verdict, "errors");
-    *ok = json_is_true(get(verdict, "ok"));
+    json_t *errors = get(verdict, RC_KEY_ERRORS);
+    *ok = json_is_true(get(verdict, RC_KEY_OK));
     if (format == FORMAT_JSON) {
         output_json_document(out, verdict);
     } else {
         if (format == FORMAT_TABLE) {
             size_t problems = json_array_size(errors);
             fprintf(out, "checked %" JSON_INTEGER_FORMAT " events: ",
-                    json_integer_value(get(verdict, "checked")));
+                    json_integer_value(get(verdict, RC_KEY_CHECKED)));
             if (*ok)
                 fputs("all sound\n", out);
             else
@@ -382,7 +385,7 @@ int output_appended(FILE *out, enum out_format format, const msgpack_object *res
         output_json_document(out, appended);
     } else {
         /* The bare seq: what `seq=$(rollcall record ...)` wants. */
-        json_array_foreach(get(appended, "seqs"), index, seq)
+        json_array_foreach(get(appended, RC_KEY_SEQS), index, seq)
             fprintf(out, "%" JSON_INTEGER_FORMAT "\n", json_integer_value(seq));
     }
     json_decref(appended);
@@ -425,8 +428,8 @@ static void append_part(FILE *buf, bool *first, const char *separator, const cha
 
 char *event_summary(json_t *event)
 {
-    const char *name = text(event, "type");
-    json_t *fact = get(event, "fact");
+    const char *name = text(event, RC_KEY_TYPE);
+    json_t *fact = get(event, RC_KEY_FACT);
     enum event_type type;
     char *summary = NULL;
     size_t size = 0;
@@ -439,26 +442,27 @@ char *event_summary(json_t *event)
         return NULL;
     switch (type) {
     case EVENT_ESTABLISHED:
-        fputs(text(event, "name"), buf);
+        fputs(text(event, RC_KEY_NAME), buf);
         break;
     case EVENT_ANNOUNCED:
-        append_part(buf, &first, "; ", text(event, "venue"));
-        append_part(buf, &first, "; ", text(event, "speaker"));
-        append_part(buf, &first, "; ", text(event, "commitment"));
+        append_part(buf, &first, "; ", text(event, RC_KEY_VENUE));
+        append_part(buf, &first, "; ", text(event, RC_KEY_SPEAKER));
+        append_part(buf, &first, "; ", text(event, RC_KEY_COMMITMENT));
         if (first)
-            fputs(text(event, "text"), buf);
+            fputs(text(event, RC_KEY_TEXT), buf);
         break;
     case EVENT_CORRECTED:
-        fprintf(buf, "seq %" JSON_INTEGER_FORMAT " →", json_integer_value(get(event, "target")));
+        fprintf(buf, "seq %" JSON_INTEGER_FORMAT " →",
+                json_integer_value(get(event, RC_KEY_TARGET)));
         first = false;
-        append_part(buf, &first, " ", text(fact, "type"));
-        append_part(buf, &first, " ", text(fact, "country"));
-        append_part(buf, &first, " ", text(fact, "name"));
-        append_part(buf, &first, " ", text(fact, "date"));
+        append_part(buf, &first, " ", text(fact, RC_KEY_TYPE));
+        append_part(buf, &first, " ", text(fact, RC_KEY_COUNTRY));
+        append_part(buf, &first, " ", text(fact, RC_KEY_NAME));
+        append_part(buf, &first, " ", text(fact, RC_KEY_DATE));
         break;
     case EVENT_RETRACTED:
-        fprintf(buf, "seq %" JSON_INTEGER_FORMAT ": %s", json_integer_value(get(event, "target")),
-                text(event, "note"));
+        fprintf(buf, "seq %" JSON_INTEGER_FORMAT ": %s",
+                json_integer_value(get(event, RC_KEY_TARGET)), text(event, RC_KEY_NOTE));
         break;
     default:
         break; /* a membership fact: its country and date say it all */
@@ -504,18 +508,18 @@ void event_printer_init(struct event_printer *printer, FILE *out, enum out_forma
 static int add_event_row(struct event_printer *printer, json_t *event, char *why)
 {
     struct grid *grid = &printer->grid;
-    json_t *country = get(event, "country");
+    json_t *country = get(event, RC_KEY_COUNTRY);
     char *summary = event_summary(event);
 
     if (summary == NULL)
         return grid_failed(why);
     if (country == NULL)
-        country = get(get(event, "fact"), "country");
-    add_key(grid, event, "seq");
-    add_key(grid, event, "recorded");
-    add_key(grid, event, "date");
-    add_key(grid, event, "type");
-    add_key(grid, event, "coalition");
+        country = get(get(event, RC_KEY_FACT), "country");
+    add_key(grid, event, RC_KEY_SEQ);
+    add_key(grid, event, RC_KEY_RECORDED);
+    add_key(grid, event, RC_KEY_DATE);
+    add_key(grid, event, RC_KEY_TYPE);
+    add_key(grid, event, RC_KEY_COALITION);
     add_value(grid, country);
     /* A table is for reading at a glance: a long note is cut. */
     if (printer->format == FORMAT_TABLE && utf8_width(summary) > SUMMARY_TABLE_MAX) {

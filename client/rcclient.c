@@ -2,6 +2,7 @@
  * rcclient.c — a blocking MessagePack-RPC connection to rollcalld.
  */
 #include "rcclient.h"
+#include "keys.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -311,7 +312,7 @@ static bool read_uint(const msgpack_object *obj, uint64_t *value)
 
 void rc_error_from_object(const msgpack_object *object, struct rc_error *err)
 {
-    const msgpack_object *code = mp_map_get(object, "code");
+    const msgpack_object *code = mp_map_get(object, RC_KEY_CODE);
 
     memset(err, 0, sizeof *err);
     if (code && code->type == MSGPACK_OBJECT_STR) {
@@ -321,13 +322,13 @@ void rc_error_from_object(const msgpack_object *object, struct rc_error *err)
         err->code = RPC_INTERNAL;
         snprintf(err->code_text, sizeof err->code_text, "%s", rpc_error_code(RPC_INTERNAL));
     }
-    copy_text(err->message, sizeof err->message, mp_map_get(object, "message"));
+    copy_text(err->message, sizeof err->message, mp_map_get(object, RC_KEY_MESSAGE));
     if (err->message[0] == '\0' && object->type != MSGPACK_OBJECT_MAP)
         snprintf(err->message, sizeof err->message, "an error reply of an unknown shape");
-    copy_text(err->field, sizeof err->field, mp_map_get(object, "field"));
-    err->has_index = read_uint(mp_map_get(object, "index"), &err->index);
-    err->has_seq = read_uint(mp_map_get(object, "seq"), &err->seq);
-    err->has_head = read_uint(mp_map_get(object, "head"), &err->head);
+    copy_text(err->field, sizeof err->field, mp_map_get(object, RC_KEY_FIELD));
+    err->has_index = read_uint(mp_map_get(object, RC_KEY_INDEX), &err->index);
+    err->has_seq = read_uint(mp_map_get(object, RC_KEY_SEQ), &err->seq);
+    err->has_head = read_uint(mp_map_get(object, RC_KEY_HEAD), &err->head);
 }
 
 static void fill_reply(struct rc_message *message, struct rc_reply *reply)

@@ -9,6 +9,7 @@
 
 #include "commands.h"
 #include "json.h"
+#include "keys.h"
 #include "mpguard.h"
 
 /* ---- reporting -------------------------------------------------------------- */
@@ -195,8 +196,8 @@ int session_walk_history(struct session *session, struct history_walk *walk)
         json_t *event;
         size_t index;
 
-        if (param_uint(walk->params, "from_seq", walk->from_seq) != 0 ||
-            (walk->limit && param_uint(walk->params, "limit", want) != 0))
+        if (param_uint(walk->params, RC_KEY_FROM_SEQ, walk->from_seq) != 0 ||
+            (walk->limit && param_uint(walk->params, RC_KEY_LIMIT, want) != 0))
             return session_error(session, RPC_INTERNAL, "out of memory");
         if ((rc = session_call(session, METHOD_HISTORY, walk->params, &reply)) != EXIT_OK)
             return rc;
@@ -204,14 +205,14 @@ int session_walk_history(struct session *session, struct history_walk *walk)
         rc_reply_free(&reply);
         if (page == NULL)
             return session_bad_reply(session, why);
-        json_t *events = json_object_get(page, "events");
+        json_t *events = json_object_get(page, RC_KEY_EVENTS);
         json_array_foreach(events, index, event)
         {
             if ((rc = walk->on_event(session, event, walk->ctx)) != EXIT_OK)
                 break;
         }
         remaining -= json_array_size(events) < remaining ? json_array_size(events) : remaining;
-        json_int_t next = json_integer_value(json_object_get(page, "next_seq"));
+        json_int_t next = json_integer_value(json_object_get(page, RC_KEY_NEXT_SEQ));
         walk->from_seq = next > 0 ? (uint64_t)next : 0;
         json_decref(page);
         if (rc == EXIT_OK && walk->on_page)
@@ -247,7 +248,7 @@ int session_fetch_event(struct session *session, uint64_t seq, json_t **event)
         return rc;
     }
     /* The page starts at the first event at or after seq: it must be seq itself. */
-    if (*event && json_integer_value(json_object_get(*event, "seq")) != (json_int_t)seq) {
+    if (*event && json_integer_value(json_object_get(*event, RC_KEY_SEQ)) != (json_int_t)seq) {
         json_decref(*event);
         *event = NULL;
     }

@@ -160,7 +160,7 @@ void append_method(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     size_t count;
 
     if (!may_append(conn, msgid) ||
-        !params_parse(conn, msgid, "append", map, P_EVENTS | P_EXPECT_HEAD, P_EVENTS, &p))
+        !params_parse(conn, msgid, METHOD_APPEND, map, P_EVENTS | P_EXPECT_HEAD, P_EVENTS, &p))
         return;
     count = p.events->via.array.size;
     if ((events = decode_events(conn, msgid, p.events)) == NULL)

@@ -19,6 +19,7 @@
 #include <stdlib.h>
 
 #include "commit.h"
+#include "keys.h"
 #include "log.h"
 
 static void commit_kick(struct server *server);
@@ -45,11 +46,11 @@ static void reply_appended(struct conn *conn, const struct append_job *job)
 
     size_t recorded_len = rc_time_format(job->recorded_us, recorded);
     int rc = conn_result_begin(&r, job->msgid) | msgpack_pack_map(&r.pk, 3);
-    rc |= mp_pack_key(&r.pk, "seqs") | msgpack_pack_array(&r.pk, job->count);
+    rc |= mp_pack_key(&r.pk, RC_KEY_SEQS) | msgpack_pack_array(&r.pk, job->count);
     for (size_t i = 0; i < job->count; i++)
         rc |= msgpack_pack_uint64(&r.pk, job->seqs[i]);
-    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
-    rc |= mp_pack_key(&r.pk, "recorded") | mp_pack_strn(&r.pk, recorded, recorded_len);
+    rc |= mp_pack_key(&r.pk, RC_KEY_HEAD) | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, RC_KEY_RECORDED) | mp_pack_strn(&r.pk, recorded, recorded_len);
     conn_result_send(conn, &r, rc);
 }
 

@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "keys.h"
 #include "log.h"
 #include "rollcalld.h"
 
@@ -343,13 +344,13 @@ void conn_reply_error(struct conn *conn, uint32_t msgid, enum rpc_error code,
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     rc = rpc_pack_error_begin(&pk, msgid, code, message, extra);
     if (rc == 0 && detail->field)
-        rc = mp_pack_key(&pk, "field") || mp_pack_str(&pk, detail->field);
+        rc = mp_pack_key(&pk, RC_KEY_FIELD) || mp_pack_str(&pk, detail->field);
     if (rc == 0 && detail->has_index)
-        rc = mp_pack_key(&pk, "index") || msgpack_pack_uint64(&pk, detail->index);
+        rc = mp_pack_key(&pk, RC_KEY_INDEX) || msgpack_pack_uint64(&pk, detail->index);
     if (rc == 0 && detail->seq != 0)
-        rc = mp_pack_key(&pk, "seq") || msgpack_pack_uint64(&pk, detail->seq);
+        rc = mp_pack_key(&pk, RC_KEY_SEQ) || msgpack_pack_uint64(&pk, detail->seq);
     if (rc == 0 && detail->has_head)
-        rc = mp_pack_key(&pk, "head") || msgpack_pack_uint64(&pk, detail->head);
+        rc = mp_pack_key(&pk, RC_KEY_HEAD) || msgpack_pack_uint64(&pk, detail->head);
     if (rc == 0)
         rc = rpc_pack_error_end(&pk);
     if (rc != 0) {

@@ -7,6 +7,7 @@
 #include "append.h"
 #include "dispatch.h"
 #include "follow.h"
+#include "keys.h"
 #include "params.h"
 #include "query.h"
 #include "verify.h"
@@ -17,15 +18,15 @@ static void reply_hello(struct conn *conn, uint32_t msgid, const msgpack_object 
     struct params p;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "hello", map, P_CLIENT, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_HELLO, map, P_CLIENT, 0, &p))
         return;
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 5);
-    rc |= mp_pack_key(&r.pk, "server") | mp_pack_str(&r.pk, RC_SERVER_NAME);
-    rc |= mp_pack_key(&r.pk, "version") | mp_pack_str(&r.pk, ROLLCALL_VERSION);
-    rc |= mp_pack_key(&r.pk, "protocol") | msgpack_pack_int(&r.pk, RC_PROTOCOL_VERSION);
-    rc |= mp_pack_key(&r.pk, "writer");
+    rc |= mp_pack_key(&r.pk, RC_KEY_SERVER) | mp_pack_str(&r.pk, RC_SERVER_NAME);
+    rc |= mp_pack_key(&r.pk, RC_KEY_VERSION) | mp_pack_str(&r.pk, ROLLCALL_VERSION);
+    rc |= mp_pack_key(&r.pk, RC_KEY_PROTOCOL) | msgpack_pack_int(&r.pk, RC_PROTOCOL_VERSION);
+    rc |= mp_pack_key(&r.pk, RC_KEY_WRITER);
     rc |= conn->writer ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
-    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, RC_KEY_HEAD) | msgpack_pack_uint64(&r.pk, server->durable_head);
     conn_result_send(conn, &r, rc);
 }
 
@@ -36,25 +37,25 @@ static void reply_status(struct conn *conn, uint32_t msgid, const msgpack_object
     struct params p;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "status", map, 0, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_STATUS, map, 0, 0, &p))
         return;
     store_stats(server->store, &stats);
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 11);
-    rc |= mp_pack_key(&r.pk, "version") | mp_pack_str(&r.pk, ROLLCALL_VERSION);
-    rc |= mp_pack_key(&r.pk, "uptime_s") |
+    rc |= mp_pack_key(&r.pk, RC_KEY_VERSION) | mp_pack_str(&r.pk, ROLLCALL_VERSION);
+    rc |= mp_pack_key(&r.pk, RC_KEY_UPTIME_S) |
           msgpack_pack_int64(&r.pk, (rc_now_us() - server->started_us) / 1000000);
-    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
-    rc |= mp_pack_key(&r.pk, "segments") | msgpack_pack_uint64(&r.pk, stats.segments);
-    rc |= mp_pack_key(&r.pk, "bytes") | msgpack_pack_uint64(&r.pk, stats.bytes);
-    rc |= mp_pack_key(&r.pk, "data_dir") | mp_pack_str(&r.pk, server->config.data_dir);
-    rc |=
-        mp_pack_key(&r.pk, "fsync") | mp_pack_str(&r.pk, server->config.fsync ? "always" : "never");
-    rc |= mp_pack_key(&r.pk, "clients") | msgpack_pack_unsigned_int(&r.pk, server->conn_count);
-    rc |=
-        mp_pack_key(&r.pk, "followers") | msgpack_pack_unsigned_int(&r.pk, server->follower_count);
-    rc |= mp_pack_key(&r.pk, "read_only");
+    rc |= mp_pack_key(&r.pk, RC_KEY_HEAD) | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, RC_KEY_SEGMENTS) | msgpack_pack_uint64(&r.pk, stats.segments);
+    rc |= mp_pack_key(&r.pk, RC_KEY_BYTES) | msgpack_pack_uint64(&r.pk, stats.bytes);
+    rc |= mp_pack_key(&r.pk, RC_KEY_DATA_DIR) | mp_pack_str(&r.pk, server->config.data_dir);
+    rc |= mp_pack_key(&r.pk, RC_KEY_FSYNC) |
+          mp_pack_str(&r.pk, server->config.fsync ? "always" : "never");
+    rc |= mp_pack_key(&r.pk, RC_KEY_CLIENTS) | msgpack_pack_unsigned_int(&r.pk, server->conn_count);
+    rc |= mp_pack_key(&r.pk, RC_KEY_FOLLOWERS) |
+          msgpack_pack_unsigned_int(&r.pk, server->follower_count);
+    rc |= mp_pack_key(&r.pk, RC_KEY_READ_ONLY);
     rc |= server->read_only ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
-    rc |= mp_pack_key(&r.pk, "last_error") |
+    rc |= mp_pack_key(&r.pk, RC_KEY_LAST_ERROR) |
           mp_pack_str(&r.pk, server->last_error[0] ? server->last_error : NULL);
     conn_result_send(conn, &r, rc);
 }
@@ -64,7 +65,7 @@ static void reply_unfollow(struct conn *conn, uint32_t msgid, const msgpack_obje
     struct params p;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "unfollow", map, 0, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_UNFOLLOW, map, 0, 0, &p))
         return;
     follow_stop(conn);
     conn_result_send(conn, &r, conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 0));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "follow.h"
+#include "keys.h"
 #include "log.h"
 #include "params.h"
 
@@ -35,8 +36,8 @@ static void end_follow(struct conn *conn, const char *code)
     msgpack_sbuffer_init(&sbuf);
     msgpack_packer_init(&pk, &sbuf, msgpack_sbuffer_write);
     if (rpc_pack_notification(&pk, NOTIFY_FOLLOW_ENDED) || msgpack_pack_map(&pk, 2) ||
-        mp_pack_key(&pk, "code") || mp_pack_str(&pk, code) || mp_pack_key(&pk, "next_seq") ||
-        msgpack_pack_uint64(&pk, next_seq)) {
+        mp_pack_key(&pk, RC_KEY_CODE) || mp_pack_str(&pk, code) ||
+        mp_pack_key(&pk, RC_KEY_NEXT_SEQ) || msgpack_pack_uint64(&pk, next_seq)) {
         msgpack_sbuffer_destroy(&sbuf);
         conn_close(conn);
         return;
@@ -115,12 +116,12 @@ void follow_start(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     struct params p;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "follow", map, P_FROM_SEQ | P_COALITION, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_FOLLOW, map, P_FROM_SEQ | P_COALITION, 0, &p))
         return;
     uint64_t from_seq = (p.present & P_FROM_SEQ) ? p.from_seq : server->durable_head + 1;
     char *slug = NULL;
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 1);
-    rc |= mp_pack_key(&r.pk, "head") | msgpack_pack_uint64(&r.pk, server->durable_head);
+    rc |= mp_pack_key(&r.pk, RC_KEY_HEAD) | msgpack_pack_uint64(&r.pk, server->durable_head);
     if (rc == 0 && (p.present & P_COALITION) && (slug = strdup(p.coalition)) == NULL)
         rc = -1;
     if (rc == 0)

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "strmap.h"
 
 /* ---- data structures --------------------------------------------------------- */
@@ -989,7 +990,7 @@ static int check_id(const struct membership *m, const struct batch *b, size_t i,
             *original = seq;
             return 1;
         }
-        refuse(err, RPC_CONFLICT, i, "id", seq,
+        refuse(err, RPC_CONFLICT, i, RC_KEY_ID, seq,
                "id '%.*s' was used by seq %" PRIu64 " with other content",
                (int)(len > 128 ? 128 : len), id, seq);
         return -1;
@@ -999,7 +1000,7 @@ static int check_id(const struct membership *m, const struct batch *b, size_t i,
             *original = b->seq_of[earlier];
             return 1;
         }
-        refuse(err, RPC_CONFLICT, i, "id", b->seq_of[earlier],
+        refuse(err, RPC_CONFLICT, i, RC_KEY_ID, b->seq_of[earlier],
                "id '%.*s' was used by event %zu of this batch (seq %" PRIu64 ") with other content",
                (int)(len > 128 ? 128 : len), id, (size_t)earlier, b->seq_of[earlier]);
         return -1;
@@ -1020,7 +1021,7 @@ static bool check_coalition(const struct membership *m, const struct batch *b, s
     const struct coalition *co = find_coalition(m, slug, len);
     if ((co && co->founded) || strmap_get(&b->founded, slug, len, NULL))
         return true;
-    return refuse(err, RPC_UNKNOWN_COALITION, i, "coalition", 0,
+    return refuse(err, RPC_UNKNOWN_COALITION, i, RC_KEY_COALITION, 0,
                   "unknown coalition '%s': record an `established` event first", slug);
 }
 
@@ -1037,22 +1038,22 @@ static bool check_target(const struct membership *m, const struct batch *b, size
     } else if (t > b->head && t - b->head <= b->fresh) {
         target = b->events[b->fresh_index[t - b->head - 1]];
     } else if (b->fresh > 0) {
-        return refuse(err, RPC_NOT_FOUND, i, "target", t,
+        return refuse(err, RPC_NOT_FOUND, i, RC_KEY_TARGET, t,
                       "no event with seq %" PRIu64 ": the log ends at seq %" PRIu64
                       " and this batch adds %zu before this event",
                       t, b->head, b->fresh);
     } else {
-        return refuse(err, RPC_NOT_FOUND, i, "target", t,
+        return refuse(err, RPC_NOT_FOUND, i, RC_KEY_TARGET, t,
                       "no event with seq %" PRIu64 ": the log ends at seq %" PRIu64, t, b->head);
     }
 
     if (!event_type_is_fact(target->type))
-        return refuse(err, RPC_NOT_FOUND, i, "target", t,
+        return refuse(err, RPC_NOT_FOUND, i, RC_KEY_TARGET, t,
                       "seq %" PRIu64 " is a %s event of coalition '%s', not a fact", t,
                       event_type_name(target->type), target->field[FIELD_COALITION]);
     if (!key_equals(target->field[FIELD_COALITION], target->field_len[FIELD_COALITION],
                     ev->field[FIELD_COALITION], ev->field_len[FIELD_COALITION]))
-        return refuse(err, RPC_NOT_FOUND, i, "target", t,
+        return refuse(err, RPC_NOT_FOUND, i, RC_KEY_TARGET, t,
                       "seq %" PRIu64 " is a fact of coalition '%s', not of '%s'", t,
                       target->field[FIELD_COALITION], ev->field[FIELD_COALITION]);
     if (ev->type == EVENT_CORRECTED &&

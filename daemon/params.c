@@ -3,6 +3,7 @@
  * ranges, defaults, and the bad_request that names the culprit.
  */
 #include "params.h"
+#include "keys.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -11,13 +12,13 @@ static const struct {
     const char *name;
     enum param_bit bit;
 } param_names[] = {
-    { "coalition", P_COALITION }, { "at", P_AT },
-    { "as_of_seq", P_AS_OF_SEQ }, { "as_recorded", P_AS_RECORDED },
-    { "since", P_SINCE },         { "until", P_UNTIL },
-    { "country", P_COUNTRY },     { "types", P_TYPES },
-    { "from_seq", P_FROM_SEQ },   { "limit", P_LIMIT },
-    { "order", P_ORDER },         { "client", P_CLIENT },
-    { "events", P_EVENTS },       { "expect_head", P_EXPECT_HEAD },
+    { RC_KEY_COALITION, P_COALITION }, { RC_KEY_AT, P_AT },
+    { RC_KEY_AS_OF_SEQ, P_AS_OF_SEQ }, { RC_KEY_AS_RECORDED, P_AS_RECORDED },
+    { RC_KEY_SINCE, P_SINCE },         { RC_KEY_UNTIL, P_UNTIL },
+    { RC_KEY_COUNTRY, P_COUNTRY },     { RC_KEY_TYPES, P_TYPES },
+    { RC_KEY_FROM_SEQ, P_FROM_SEQ },   { RC_KEY_LIMIT, P_LIMIT },
+    { RC_KEY_ORDER, P_ORDER },         { RC_KEY_CLIENT, P_CLIENT },
+    { RC_KEY_EVENTS, P_EVENTS },       { RC_KEY_EXPECT_HEAD, P_EXPECT_HEAD },
 };
 
 static const char *param_name(enum param_bit bit)
@@ -156,7 +157,7 @@ static bool read_value(struct conn *conn, uint32_t msgid, enum param_bit bit,
     return false;
 }
 
-bool params_parse(struct conn *conn, uint32_t msgid, const char *method,
+bool params_parse(struct conn *conn, uint32_t msgid, enum rpc_method method,
                   const msgpack_object *params, unsigned allowed, unsigned required,
                   struct params *out)
 {
@@ -175,7 +176,7 @@ bool params_parse(struct conn *conn, uint32_t msgid, const char *method,
             char name[40];
             mp_printable(key, name, sizeof name);
             conn_reply_error(conn, msgid, RPC_BAD_REQUEST, NULL, "unknown parameter '%s' for %s",
-                             name, method);
+                             name, rpc_method_name(method));
             return false;
         }
         if (out->present & bit)
@@ -188,7 +189,8 @@ bool params_parse(struct conn *conn, uint32_t msgid, const char *method,
         if ((required & bit) && !(out->present & bit)) {
             conn_reply_error(conn, msgid, RPC_BAD_REQUEST,
                              &(struct rpc_error_detail){ .field = param_name(bit) },
-                             "missing parameter '%s' for %s", param_name(bit), method);
+                             "missing parameter '%s' for %s", param_name(bit),
+                             rpc_method_name(method));
             return false;
         }
     }

@@ -53,7 +53,7 @@ struct params {
  * requiring those in required. On failure answers bad_request and returns
  * false. Defaults: at = today, from_seq = 1, limit = RC_HISTORY_LIMIT_DEFAULT.
  */
-bool params_parse(struct conn *conn, uint32_t msgid, const char *method,
+bool params_parse(struct conn *conn, uint32_t msgid, enum rpc_method method,
                   const msgpack_object *params, unsigned allowed, unsigned required,
                   struct params *out);
 

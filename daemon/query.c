@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "params.h"
 #include "query.h"
 
@@ -30,9 +31,9 @@ static int pack_acts(msgpack_packer *pk, const struct state_act *acts, size_t co
     int rc = msgpack_pack_array(pk, count);
     for (size_t i = 0; i < count; i++) {
         rc |= msgpack_pack_map(pk, 3);
-        rc |= mp_pack_key(pk, "seq") | msgpack_pack_uint64(pk, acts[i].seq);
-        rc |= mp_pack_key(pk, "type") | mp_pack_str(pk, event_type_name(acts[i].event->type));
-        rc |= pack_text(pk, "date", acts[i].event, FIELD_DATE);
+        rc |= mp_pack_key(pk, RC_KEY_SEQ) | msgpack_pack_uint64(pk, acts[i].seq);
+        rc |= mp_pack_key(pk, RC_KEY_TYPE) | mp_pack_str(pk, event_type_name(acts[i].event->type));
+        rc |= pack_text(pk, RC_KEY_DATE, acts[i].event, FIELD_DATE);
     }
     return rc;
 }
@@ -43,12 +44,12 @@ static int pack_announcements(msgpack_packer *pk, const struct state_act *acts, 
     for (size_t i = 0; i < count; i++) {
         const struct event *e = acts[i].event;
         rc |= msgpack_pack_map(pk, 6);
-        rc |= mp_pack_key(pk, "seq") | msgpack_pack_uint64(pk, acts[i].seq);
-        rc |= pack_text(pk, "date", e, FIELD_DATE);
-        rc |= pack_text(pk, "venue", e, FIELD_VENUE);
-        rc |= pack_text(pk, "speaker", e, FIELD_SPEAKER);
-        rc |= pack_text(pk, "commitment", e, FIELD_COMMITMENT);
-        rc |= pack_text(pk, "text", e, FIELD_TEXT);
+        rc |= mp_pack_key(pk, RC_KEY_SEQ) | msgpack_pack_uint64(pk, acts[i].seq);
+        rc |= pack_text(pk, RC_KEY_DATE, e, FIELD_DATE);
+        rc |= pack_text(pk, RC_KEY_VENUE, e, FIELD_VENUE);
+        rc |= pack_text(pk, RC_KEY_SPEAKER, e, FIELD_SPEAKER);
+        rc |= pack_text(pk, RC_KEY_COMMITMENT, e, FIELD_COMMITMENT);
+        rc |= pack_text(pk, RC_KEY_TEXT, e, FIELD_TEXT);
     }
     return rc;
 }
@@ -77,18 +78,18 @@ static int pack_country(msgpack_packer *pk, const struct state_country *c, enum 
     };
     int rc = msgpack_pack_map(pk, sizes[section]);
 
-    rc |= mp_pack_key(pk, "country") | mp_pack_strn(pk, c->country, c->country_len);
+    rc |= mp_pack_key(pk, RC_KEY_COUNTRY) | mp_pack_strn(pk, c->country, c->country_len);
     if (section != SECTION_PLEDGED) {
-        rc |= mp_pack_key(pk, "status") | mp_pack_str(pk, event_type_name(c->status));
-        rc |= mp_pack_key(pk, "since") | mp_pack_str(pk, c->since);
+        rc |= mp_pack_key(pk, RC_KEY_STATUS) | mp_pack_str(pk, event_type_name(c->status));
+        rc |= mp_pack_key(pk, RC_KEY_SINCE) | mp_pack_str(pk, c->since);
         if (section == SECTION_FORMER)
-            rc |= mp_pack_key(pk, "left") | mp_pack_str(pk, c->left);
-        rc |= mp_pack_key(pk, "ordinal") | msgpack_pack_uint32(pk, c->ordinal);
-        rc |= mp_pack_key(pk, "acts") | pack_acts(pk, c->acts, c->act_count);
+            rc |= mp_pack_key(pk, RC_KEY_LEFT) | mp_pack_str(pk, c->left);
+        rc |= mp_pack_key(pk, RC_KEY_ORDINAL) | msgpack_pack_uint32(pk, c->ordinal);
+        rc |= mp_pack_key(pk, RC_KEY_ACTS) | pack_acts(pk, c->acts, c->act_count);
     }
-    rc |= mp_pack_key(pk, "announcements") |
+    rc |= mp_pack_key(pk, RC_KEY_ANNOUNCEMENTS) |
           pack_announcements(pk, c->announcements, c->announcement_count);
-    rc |= mp_pack_key(pk, "commitments") |
+    rc |= mp_pack_key(pk, RC_KEY_COMMITMENTS) |
           pack_commitments(pk, c->announcements, c->announcement_count);
     return rc;
 }
@@ -107,28 +108,28 @@ static int pack_state(msgpack_packer *pk, const struct state_result *s, const ch
     const struct event *founding = s->coalition.established_fact;
     int rc = msgpack_pack_map(pk, 7);
 
-    rc |= mp_pack_key(pk, "coalition") | msgpack_pack_map(pk, 6);
-    rc |= mp_pack_key(pk, "slug") | mp_pack_str(pk, s->coalition.slug);
-    rc |= mp_pack_key(pk, "established");
+    rc |= mp_pack_key(pk, RC_KEY_COALITION) | msgpack_pack_map(pk, 6);
+    rc |= mp_pack_key(pk, RC_KEY_SLUG) | mp_pack_str(pk, s->coalition.slug);
+    rc |= mp_pack_key(pk, RC_KEY_ESTABLISHED);
     rc |= s->coalition.established ? msgpack_pack_true(pk) : msgpack_pack_false(pk);
-    rc |= pack_text(pk, "name", founding, FIELD_NAME);
-    rc |= pack_text(pk, "basis", founding, FIELD_BASIS);
-    rc |= pack_text(pk, "purpose", founding, FIELD_PURPOSE);
-    rc |= pack_text(pk, "date", founding, FIELD_DATE);
-    rc |= mp_pack_key(pk, "at") | mp_pack_str(pk, at_text);
-    rc |= mp_pack_key(pk, "as_of_seq") | msgpack_pack_uint64(pk, s->as_of_seq);
-    rc |= mp_pack_key(pk, "count") | msgpack_pack_uint64(pk, s->member_count);
-    rc |= pack_countries(pk, "members", s->members, s->member_count, SECTION_MEMBER);
-    rc |= pack_countries(pk, "pledged", s->pledged, s->pledged_count, SECTION_PLEDGED);
-    rc |= pack_countries(pk, "former", s->former, s->former_count, SECTION_FORMER);
+    rc |= pack_text(pk, RC_KEY_NAME, founding, FIELD_NAME);
+    rc |= pack_text(pk, RC_KEY_BASIS, founding, FIELD_BASIS);
+    rc |= pack_text(pk, RC_KEY_PURPOSE, founding, FIELD_PURPOSE);
+    rc |= pack_text(pk, RC_KEY_DATE, founding, FIELD_DATE);
+    rc |= mp_pack_key(pk, RC_KEY_AT) | mp_pack_str(pk, at_text);
+    rc |= mp_pack_key(pk, RC_KEY_AS_OF_SEQ) | msgpack_pack_uint64(pk, s->as_of_seq);
+    rc |= mp_pack_key(pk, RC_KEY_COUNT) | msgpack_pack_uint64(pk, s->member_count);
+    rc |= pack_countries(pk, RC_KEY_MEMBERS, s->members, s->member_count, SECTION_MEMBER);
+    rc |= pack_countries(pk, RC_KEY_PLEDGED, s->pledged, s->pledged_count, SECTION_PLEDGED);
+    rc |= pack_countries(pk, RC_KEY_FORMER, s->former, s->former_count, SECTION_FORMER);
     return rc;
 }
 
 static void reply_unknown_coalition(struct conn *conn, uint32_t msgid, const char *slug)
 {
     conn_reply_error(conn, msgid, RPC_UNKNOWN_COALITION,
-                     &(struct rpc_error_detail){ .field = "coalition" }, "unknown coalition '%s'",
-                     slug);
+                     &(struct rpc_error_detail){ .field = RC_KEY_COALITION },
+                     "unknown coalition '%s'", slug);
 }
 
 /* ---- methods ---------------------------------------------------------------- */
@@ -140,8 +141,8 @@ void query_state(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     struct state_result result;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "state", map, P_COALITION | P_AT | P_AS_OF_SEQ | P_AS_RECORDED,
-                      P_COALITION, &p))
+    if (!params_parse(conn, msgid, METHOD_STATE, map,
+                      P_COALITION | P_AT | P_AS_OF_SEQ | P_AS_RECORDED, P_COALITION, &p))
         return;
     if (!membership_state(server->membership, p.coalition, p.at.counting_day,
                           params_cut(server, &p), &result)) {
@@ -160,7 +161,7 @@ void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *map
     struct timeline_result result;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "timeline", map,
+    if (!params_parse(conn, msgid, METHOD_TIMELINE, map,
                       P_COALITION | P_SINCE | P_UNTIL | P_AS_OF_SEQ | P_AS_RECORDED, P_COALITION,
                       &p))
         return;
@@ -172,18 +173,19 @@ void query_timeline(struct conn *conn, uint32_t msgid, const msgpack_object *map
         return;
     }
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 3);
-    rc |= mp_pack_key(&r.pk, "coalition") | mp_pack_str(&r.pk, p.coalition);
-    rc |= mp_pack_key(&r.pk, "as_of_seq") | msgpack_pack_uint64(&r.pk, result.as_of_seq);
-    rc |= mp_pack_key(&r.pk, "points") | msgpack_pack_array(&r.pk, result.point_count);
+    rc |= mp_pack_key(&r.pk, RC_KEY_COALITION) | mp_pack_str(&r.pk, p.coalition);
+    rc |= mp_pack_key(&r.pk, RC_KEY_AS_OF_SEQ) | msgpack_pack_uint64(&r.pk, result.as_of_seq);
+    rc |= mp_pack_key(&r.pk, RC_KEY_POINTS) | msgpack_pack_array(&r.pk, result.point_count);
     for (size_t i = 0; i < result.point_count; i++) {
         const struct timeline_point *point = &result.points[i];
         rc |= msgpack_pack_map(&r.pk, 5);
-        rc |= pack_text(&r.pk, "date", point->event, FIELD_DATE);
-        rc |= mp_pack_key(&r.pk, "country") |
+        rc |= pack_text(&r.pk, RC_KEY_DATE, point->event, FIELD_DATE);
+        rc |= mp_pack_key(&r.pk, RC_KEY_COUNTRY) |
               mp_pack_strn(&r.pk, point->event->country_key, point->event->country_key_len);
-        rc |= mp_pack_key(&r.pk, "type") | mp_pack_str(&r.pk, event_type_name(point->event->type));
-        rc |= mp_pack_key(&r.pk, "seq") | msgpack_pack_uint64(&r.pk, point->seq);
-        rc |= mp_pack_key(&r.pk, "count") | msgpack_pack_uint32(&r.pk, point->count);
+        rc |= mp_pack_key(&r.pk, RC_KEY_TYPE) |
+              mp_pack_str(&r.pk, event_type_name(point->event->type));
+        rc |= mp_pack_key(&r.pk, RC_KEY_SEQ) | msgpack_pack_uint64(&r.pk, point->seq);
+        rc |= mp_pack_key(&r.pk, RC_KEY_COUNT) | msgpack_pack_uint32(&r.pk, point->count);
     }
     timeline_result_free(&result);
     conn_result_send(conn, &r, rc);
@@ -286,7 +288,7 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     uint64_t seq, next_seq = 0;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "history", map,
+    if (!params_parse(conn, msgid, METHOD_HISTORY, map,
                       P_COALITION | P_COUNTRY | P_TYPES | P_SINCE | P_UNTIL | P_FROM_SEQ | P_LIMIT |
                           P_ORDER,
                       0, &p))
@@ -310,10 +312,10 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
         qsort(page, n, sizeof *page, by_date_then_seq);
 
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 2);
-    rc |= mp_pack_key(&r.pk, "events") | msgpack_pack_array(&r.pk, n);
+    rc |= mp_pack_key(&r.pk, RC_KEY_EVENTS) | msgpack_pack_array(&r.pk, n);
     for (size_t i = 0; i < n; i++)
         rc |= event_pack(&r.pk, page[i], ENCODE_WIRE);
-    rc |= mp_pack_key(&r.pk, "next_seq");
+    rc |= mp_pack_key(&r.pk, RC_KEY_NEXT_SEQ);
     rc |= next_seq ? msgpack_pack_uint64(&r.pk, next_seq) : msgpack_pack_nil(&r.pk);
     free(page);
     conn_result_send(conn, &r, rc);
@@ -326,18 +328,18 @@ void query_coalitions(struct conn *conn, uint32_t msgid, const msgpack_object *m
     struct params p;
     struct reply r;
 
-    if (!params_parse(conn, msgid, "coalitions", map, 0, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_COALITIONS, map, 0, 0, &p))
         return;
     size_t count =
         membership_coalitions(server->membership, rc_today(), server->durable_head, &list);
     int rc = conn_result_begin(&r, msgid) | msgpack_pack_map(&r.pk, 1);
-    rc |= mp_pack_key(&r.pk, "coalitions") | msgpack_pack_array(&r.pk, count);
+    rc |= mp_pack_key(&r.pk, RC_KEY_COALITIONS) | msgpack_pack_array(&r.pk, count);
     for (size_t i = 0; i < count; i++) {
         rc |= msgpack_pack_map(&r.pk, 4);
-        rc |= mp_pack_key(&r.pk, "coalition") | mp_pack_str(&r.pk, list[i].slug);
-        rc |= mp_pack_key(&r.pk, "name") | mp_pack_str(&r.pk, list[i].name);
-        rc |= mp_pack_key(&r.pk, "count") | msgpack_pack_uint32(&r.pk, list[i].members);
-        rc |= mp_pack_key(&r.pk, "events") | msgpack_pack_uint64(&r.pk, list[i].events);
+        rc |= mp_pack_key(&r.pk, RC_KEY_COALITION) | mp_pack_str(&r.pk, list[i].slug);
+        rc |= mp_pack_key(&r.pk, RC_KEY_NAME) | mp_pack_str(&r.pk, list[i].name);
+        rc |= mp_pack_key(&r.pk, RC_KEY_COUNT) | msgpack_pack_uint32(&r.pk, list[i].members);
+        rc |= mp_pack_key(&r.pk, RC_KEY_EVENTS) | msgpack_pack_uint64(&r.pk, list[i].events);
     }
     free(list);
     conn_result_send(conn, &r, rc);

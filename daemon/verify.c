@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "log.h"
 #include "params.h"
 #include "replay.h"
@@ -89,17 +90,17 @@ static void verify_done(uv_work_t *work, int status)
         size_t listed =
             job->problem_count < VERIFY_PROBLEMS_MAX ? job->problem_count : VERIFY_PROBLEMS_MAX;
         int rc = conn_result_begin(&r, job->msgid) | msgpack_pack_map(&r.pk, 3);
-        rc |= mp_pack_key(&r.pk, "ok");
+        rc |= mp_pack_key(&r.pk, RC_KEY_OK);
         rc |= job->problem_count == 0 ? msgpack_pack_true(&r.pk) : msgpack_pack_false(&r.pk);
-        rc |= mp_pack_key(&r.pk, "checked") | msgpack_pack_int64(&r.pk, job->checked);
-        rc |= mp_pack_key(&r.pk, "errors") | msgpack_pack_array(&r.pk, listed);
+        rc |= mp_pack_key(&r.pk, RC_KEY_CHECKED) | msgpack_pack_int64(&r.pk, job->checked);
+        rc |= mp_pack_key(&r.pk, RC_KEY_ERRORS) | msgpack_pack_array(&r.pk, listed);
         for (size_t i = 0; i < listed; i++) {
             const struct verify_problem *p = &job->problems[i];
             rc |= msgpack_pack_map(&r.pk, 4);
-            rc |= mp_pack_key(&r.pk, "seq") | msgpack_pack_uint64(&r.pk, p->seq);
-            rc |= mp_pack_key(&r.pk, "segment") | mp_pack_str(&r.pk, p->segment);
-            rc |= mp_pack_key(&r.pk, "offset") | msgpack_pack_uint64(&r.pk, p->offset);
-            rc |= mp_pack_key(&r.pk, "message") | mp_pack_str(&r.pk, p->message);
+            rc |= mp_pack_key(&r.pk, RC_KEY_SEQ) | msgpack_pack_uint64(&r.pk, p->seq);
+            rc |= mp_pack_key(&r.pk, RC_KEY_SEGMENT) | mp_pack_str(&r.pk, p->segment);
+            rc |= mp_pack_key(&r.pk, RC_KEY_OFFSET) | msgpack_pack_uint64(&r.pk, p->offset);
+            rc |= mp_pack_key(&r.pk, RC_KEY_MESSAGE) | mp_pack_str(&r.pk, p->message);
         }
         if (job->problem_count > 0)
             log_warnx("verify found %zu problems in the log", job->problem_count);
@@ -116,7 +117,7 @@ void verify_start(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     struct params p;
     struct verify_job *job;
 
-    if (!params_parse(conn, msgid, "verify", map, 0, 0, &p))
+    if (!params_parse(conn, msgid, METHOD_VERIFY, map, 0, 0, &p))
         return;
     if ((job = calloc(1, sizeof *job)) == NULL) {
         conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "keys.h"
 #include "rpc.h"
 
 #define TYPE_BIT(t) (1u << (t))
@@ -33,23 +34,23 @@ struct field_rule {
 };
 
 static const struct field_rule string_fields[FIELD_STRING_COUNT] = {
-    [FIELD_TYPE] = { "type", 1, 16, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_COALITION] = { "coalition", 1, SLUG_MAX, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_DATE] = { "date", 1, 10, ALL_TYPES, ALL_TYPES, false },
-    [FIELD_COUNTRY] = { "country", 1, 128, MEMBERSHIP_BITS | TYPE_BIT(EVENT_ANNOUNCED),
+    [FIELD_TYPE] = { RC_KEY_TYPE, 1, 16, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_COALITION] = { RC_KEY_COALITION, 1, SLUG_MAX, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_DATE] = { RC_KEY_DATE, 1, 10, ALL_TYPES, ALL_TYPES, false },
+    [FIELD_COUNTRY] = { RC_KEY_COUNTRY, 1, 128, MEMBERSHIP_BITS | TYPE_BIT(EVENT_ANNOUNCED),
                         MEMBERSHIP_BITS, false },
-    [FIELD_NAME] = { "name", 1, 256, TYPE_BIT(EVENT_ESTABLISHED), TYPE_BIT(EVENT_ESTABLISHED),
+    [FIELD_NAME] = { RC_KEY_NAME, 1, 256, TYPE_BIT(EVENT_ESTABLISHED), TYPE_BIT(EVENT_ESTABLISHED),
                      false },
-    [FIELD_BASIS] = { "basis", 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
-    [FIELD_PURPOSE] = { "purpose", 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
-    [FIELD_VENUE] = { "venue", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_SPEAKER] = { "speaker", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_COMMITMENT] = { "commitment", 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
-    [FIELD_TEXT] = { "text", 0, 8192, TYPE_BIT(EVENT_ANNOUNCED), 0, true },
+    [FIELD_BASIS] = { RC_KEY_BASIS, 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
+    [FIELD_PURPOSE] = { RC_KEY_PURPOSE, 0, 1024, TYPE_BIT(EVENT_ESTABLISHED), 0, false },
+    [FIELD_VENUE] = { RC_KEY_VENUE, 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_SPEAKER] = { RC_KEY_SPEAKER, 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_COMMITMENT] = { RC_KEY_COMMITMENT, 0, 256, TYPE_BIT(EVENT_ANNOUNCED), 0, false },
+    [FIELD_TEXT] = { RC_KEY_TEXT, 0, 8192, TYPE_BIT(EVENT_ANNOUNCED), 0, true },
     /* events.md gives the idempotency key 1-128: an empty key names nothing. */
-    [FIELD_ID] = { "id", 1, 128, ALL_TYPES, 0, false },
-    [FIELD_SOURCE] = { "source", 0, 2048, ALL_TYPES, 0, false },
-    [FIELD_NOTE] = { "note", 0, 8192, ALL_TYPES, TYPE_BIT(EVENT_RETRACTED), true },
+    [FIELD_ID] = { RC_KEY_ID, 1, 128, ALL_TYPES, 0, false },
+    [FIELD_SOURCE] = { RC_KEY_SOURCE, 0, 2048, ALL_TYPES, 0, false },
+    [FIELD_NOTE] = { RC_KEY_NOTE, 0, 8192, ALL_TYPES, TYPE_BIT(EVENT_RETRACTED), true },
 };
 
 static const char *const type_names[EVENT_TYPE_COUNT] = {
@@ -282,17 +283,17 @@ static int string_field_index(const msgpack_object *key)
 /* Finds and checks "type" first: it decides which other fields are allowed. */
 static bool read_type(struct decoder *d, const msgpack_object *map, struct parts *p)
 {
-    const msgpack_object *v = mp_map_get(map, "type");
+    const msgpack_object *v = mp_map_get(map, RC_KEY_TYPE);
     if (v == NULL)
-        return fail(d, "type", "missing: every event has a type");
+        return fail(d, RC_KEY_TYPE, "missing: every event has a type");
     if (v->type != MSGPACK_OBJECT_STR)
-        return fail(d, "type", "must be a string");
+        return fail(d, RC_KEY_TYPE, "must be a string");
     if (!event_type_from_name(v->via.str.ptr, v->via.str.size, &p->type))
-        return fail(d, "type",
+        return fail(d, RC_KEY_TYPE,
                     "unknown type: use established, signed, ratified, adhered, withdrew, "
                     "announced, corrected or retracted");
     if (d->kind == MAP_FACT && !event_type_is_fact(p->type))
-        return fail(d, "type", "a correction replaces a fact: '%s' is not one",
+        return fail(d, RC_KEY_TYPE, "a correction replaces a fact: '%s' is not one",
                     type_names[p->type]);
     p->have_type = true;
     return true;
@@ -332,22 +333,22 @@ static bool read_pair(struct decoder *d, const msgpack_object_kv *kv, struct par
             return fail(d, string_fields[f].name, "not a field of '%s' %s", type_names[p->type],
                         d->kind == MAP_FACT ? "facts" : "events");
         if (f == FIELD_ID && d->kind == MAP_FACT)
-            return fail(d, "id", "not allowed in a fact: put the id on the corrected event");
+            return fail(d, RC_KEY_ID, "not allowed in a fact: put the id on the corrected event");
         return read_string(d, f, &kv->val, p);
     }
 
     const msgpack_object **slot = NULL;
     bool allowed = false;
-    if (mp_str_eq(&kv->key, "target")) {
+    if (mp_str_eq(&kv->key, RC_KEY_TARGET)) {
         slot = &p->target;
         allowed = event_type_is_meta(p->type);
-    } else if (mp_str_eq(&kv->key, "fact")) {
+    } else if (mp_str_eq(&kv->key, RC_KEY_FACT)) {
         slot = &p->fact;
         allowed = p->type == EVENT_CORRECTED;
-    } else if (mp_str_eq(&kv->key, "seq")) {
+    } else if (mp_str_eq(&kv->key, RC_KEY_SEQ)) {
         slot = &p->seq;
         allowed = d->kind == MAP_EVENT && d->origin != EVENT_FROM_CLIENT;
-    } else if (mp_str_eq(&kv->key, "recorded")) {
+    } else if (mp_str_eq(&kv->key, RC_KEY_RECORDED)) {
         slot = &p->recorded;
         allowed = d->kind == MAP_EVENT && d->origin != EVENT_FROM_CLIENT;
     }
@@ -405,12 +406,12 @@ static struct event *finish(struct decoder *d, struct parts *p)
 
     struct span *slug = &p->spans[FIELD_COALITION];
     if (slug->ptr && !is_slug(slug->ptr, slug->len)) {
-        fail(d, "coalition", "not a slug: lowercase letters, digits and '-', not first");
+        fail(d, RC_KEY_COALITION, "not a slug: lowercase letters, digits and '-', not first");
         return NULL;
     }
     struct span *date = &p->spans[FIELD_DATE];
     if (!rc_date_parse(date->ptr, date->len, &p->date, &why)) {
-        fail(d, "date", "%s (got \"%.*s\")", why, (int)date->len, date->ptr);
+        fail(d, RC_KEY_DATE, "%s (got \"%.*s\")", why, (int)date->len, date->ptr);
         return NULL;
     }
     struct span *country = &p->spans[FIELD_COUNTRY];
@@ -419,7 +420,7 @@ static struct event *finish(struct decoder *d, struct parts *p)
         while (blanks < country->len && country->ptr[blanks] == ' ')
             blanks++;
         if (blanks == country->len) {
-            fail(d, "country", "must not be blank");
+            fail(d, RC_KEY_COUNTRY, "must not be blank");
             return NULL;
         }
     }
@@ -557,10 +558,10 @@ static int pack_content(msgpack_packer *pk, const struct event *ev)
             return -1;
     }
     if (event_type_is_meta(ev->type) &&
-        (mp_pack_key(pk, "target") || msgpack_pack_uint64(pk, ev->target)))
+        (mp_pack_key(pk, RC_KEY_TARGET) || msgpack_pack_uint64(pk, ev->target)))
         return -1;
     if (ev->fact) {
-        if (mp_pack_key(pk, "fact") || msgpack_pack_map(pk, content_count(ev->fact)) ||
+        if (mp_pack_key(pk, RC_KEY_FACT) || msgpack_pack_map(pk, content_count(ev->fact)) ||
             pack_content(pk, ev->fact))
             return -1;
     }
@@ -581,8 +582,8 @@ int event_pack(msgpack_packer *pk, const struct event *ev, enum event_encoding e
         return -1;
     if (encoding == ENCODE_LOG) {
         /* seq and recorded first: store/FORMAT.md relies on it. */
-        if (mp_pack_key(pk, "seq") || msgpack_pack_uint64(pk, ev->seq) ||
-            mp_pack_key(pk, "recorded") || msgpack_pack_int64(pk, ev->recorded_us))
+        if (mp_pack_key(pk, RC_KEY_SEQ) || msgpack_pack_uint64(pk, ev->seq) ||
+            mp_pack_key(pk, RC_KEY_RECORDED) || msgpack_pack_int64(pk, ev->recorded_us))
             return -1;
     }
     if (pack_content(pk, ev))
@@ -590,8 +591,8 @@ int event_pack(msgpack_packer *pk, const struct event *ev, enum event_encoding e
     if (encoding == ENCODE_WIRE && stamps) {
         char when[RC_TIME_TEXT_MAX];
         size_t len = rc_time_format(ev->recorded_us, when);
-        if (mp_pack_key(pk, "seq") || msgpack_pack_uint64(pk, ev->seq) ||
-            mp_pack_key(pk, "recorded") || mp_pack_strn(pk, when, len))
+        if (mp_pack_key(pk, RC_KEY_SEQ) || msgpack_pack_uint64(pk, ev->seq) ||
+            mp_pack_key(pk, RC_KEY_RECORDED) || mp_pack_strn(pk, when, len))
             return -1;
     }
     return 0;

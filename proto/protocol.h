@@ -1,10 +1,12 @@
 /*
  * protocol.h — the wire contract shared by rollcalld and rollcall.
  *
- * MessagePack-RPC over a Unix stream socket (see doc/protocol-notes.md and the
- * upstream contract protocol.md). Method names, error codes and limits live
- * here and nowhere else: both programs include this header and never spell a
- * method or an error code themselves.
+ * MessagePack-RPC over a Unix stream socket: the upstream contract
+ * protocol.md, with the choices it leaves open recorded in
+ * doc/contract-notes.md ("Appending", "Protocol results"). Method names,
+ * error codes and limits live here, the keys of every map in keys.h, and
+ * nowhere else: both programs include these headers and never spell a
+ * method, an error code or a key themselves.
  *
  * Bump RC_PROTOCOL_VERSION on any change a deployed caller could notice: a
  * method's parameters or result, an error code, a limit that tightens.

@@ -6,6 +6,7 @@
 
 #include <string.h>
 
+#include "keys.h"
 #include "mpguard.h"
 
 /* ---- reading ------------------------------------------------------------ */
@@ -267,8 +268,8 @@ int rpc_pack_error_begin(msgpack_packer *pk, uint32_t msgid, enum rpc_error code
 {
     if (msgpack_pack_array(pk, 4) || msgpack_pack_uint8(pk, RPC_RESPONSE) ||
         msgpack_pack_uint32(pk, msgid) || msgpack_pack_map(pk, 2 + extra_count) ||
-        mp_pack_key(pk, "code") || mp_pack_str(pk, rpc_error_code(code)) ||
-        mp_pack_key(pk, "message"))
+        mp_pack_key(pk, RC_KEY_CODE) || mp_pack_str(pk, rpc_error_code(code)) ||
+        mp_pack_key(pk, RC_KEY_MESSAGE))
         return -1;
     return mp_pack_str(pk, message);
 }
