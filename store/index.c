@@ -74,25 +74,3 @@ uint64_t store_record_end(const struct store *store, size_t segment, uint64_t se
         return store->segments[segment].written_end;
     return store->index.offset[seq];
 }
-
-int64_t store_recorded(const struct store *store, uint64_t seq)
-{
-    if (seq == 0 || seq > store->head)
-        return 0;
-    return store->index.recorded[seq - 1];
-}
-
-uint64_t store_seq_at_time(const struct store *store, int64_t time_us)
-{
-    /* recorded never decreases along seq: find the first one past time_us. */
-    uint64_t low = 0, high = store->head;
-
-    while (low < high) {
-        uint64_t mid = low + (high - low) / 2;
-        if (store->index.recorded[mid] <= time_us)
-            low = mid + 1;
-        else
-            high = mid;
-    }
-    return low;
-}

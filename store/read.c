@@ -1,7 +1,7 @@
 /*
- * read.c — reading records back: one by seq (store_read) and sequentially
- * for replay (store_iter). Both find the record through the index and check
- * its frame again; the iterator reads through a large buffer.
+ * read.c — reading records back sequentially (store_iter), for replay and
+ * verify: each record is found through the index and its frame checked
+ * again; the iterator reads through a large buffer.
  */
 #include "store_internal.h"
 
@@ -39,53 +39,6 @@ static void read_corruption(const struct store *store, const struct segment *seg
     store_error_set(err, EBADMSG, segment->name, offset, seq,
                     "corrupt record %" PRIu64 " in %s/%s at offset %" PRIu64 ": %s", seq,
                     store->dir, segment->name, offset, problem);
-}
-
-/* ---- By seq ---- */
-
-ssize_t store_read(struct store *store, uint64_t seq, void **buf, size_t *cap,
-                   struct store_error *err)
-{
-    const struct segment *segment;
-    size_t segment_index, frame_len;
-    uint64_t offset;
-    unsigned char *frame;
-    const char *problem;
-
-    if (seq == 0 || seq > store->head) {
-        store_error_set(err, ENOENT, "", 0, seq, "seq %" PRIu64 " is not stored (head %" PRIu64 ")",
-                        seq, store->head);
-        return -1;
-    }
-    segment_index = store_segment_of(store, seq);
-    segment = &store->segments[segment_index];
-    offset = store->index.offset[seq - 1];
-    frame_len = (size_t)(store_record_end(store, segment_index, seq) - offset);
-    if (*cap < frame_len) {
-        void *grown = realloc(*buf, frame_len);
-        if (!grown) {
-            store_error_set(err, ENOMEM, segment->name, offset, seq,
-                            "out of memory reading seq %" PRIu64, seq);
-            return -1;
-        }
-        *buf = grown;
-        *cap = frame_len;
-    }
-    frame = *buf;
-    if (io_pread_full(store->io, segment->fd, frame, frame_len, offset) != 0) {
-        int saved = errno;
-        store_error_set(err, saved, segment->name, offset, seq,
-                        "cannot read seq %" PRIu64 " from %s/%s: %s", seq, store->dir,
-                        segment->name, strerror(saved));
-        return -1;
-    }
-    problem = stored_frame_problem(store, frame, frame_len, seq);
-    if (problem) {
-        read_corruption(store, segment, offset, seq, problem, err);
-        return -1;
-    }
-    memmove(frame, frame + FRAME_HEADER_SIZE, frame_len - FRAME_HEADER_SIZE);
-    return (ssize_t)(frame_len - FRAME_HEADER_SIZE);
 }
 
 /* ---- Sequential ---- */

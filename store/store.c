@@ -335,11 +335,6 @@ int store_sync(struct store *store, struct store_error *err)
 
 /* ---- State and figures ---- */
 
-uint64_t store_head(const struct store *store)
-{
-    return store->head;
-}
-
 uint64_t store_durable_head(struct store *store)
 {
     uint64_t head;

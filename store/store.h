@@ -125,8 +125,6 @@ int store_append(struct store *store, const struct store_record *records, size_t
  */
 int store_sync(struct store *store, struct store_error *err);
 
-/* Last seq appended (0 when empty). Owner thread. */
-uint64_t store_head(const struct store *store);
 /* Last seq made durable by store_sync (or found on open). Any thread. */
 uint64_t store_durable_head(struct store *store);
 /* True once a write or sync failure has made the store read-only. Any thread. */
@@ -140,20 +138,6 @@ struct store_stats {
     bool failed;
 };
 void store_stats(struct store *store, struct store_stats *stats);
-
-/*
- * Reads the body of record seq into *buf (grown with realloc as needed;
- * *cap is its capacity). The checksum is verified. Owner thread.
- * Returns the body length, or -1 with err (ENOENT when seq is not stored).
- */
-ssize_t store_read(struct store *store, uint64_t seq, void **buf, size_t *cap,
-                   struct store_error *err);
-
-/* The recorded time of seq (0 if not stored), from the in-memory index. */
-int64_t store_recorded(const struct store *store, uint64_t seq);
-
-/* Last seq recorded at or before time_us; 0 when none is. Binary search. */
-uint64_t store_seq_at_time(const struct store *store, int64_t time_us);
 
 /*
  * Sequential reading from a seq, for replay. The body pointer stays valid

@@ -124,7 +124,7 @@ static void bench_append_sync(const char *dir, size_t count, size_t batch)
     for (size_t done = 0; done < count; done += batch) {
         int64_t recorded = 1700000000000000 + (int64_t)done;
         for (size_t i = 0; i < batch; i++) {
-            uint64_t seq = store_head(store) + 1 + i;
+            uint64_t seq = store_durable_head(store) + 1 + i; /* synced each batch */
             make_body(&bodies[i], seq, recorded);
             records[i] = (struct store_record){ bodies[i].data, bodies[i].size, seq, recorded };
             bytes += 8 + bodies[i].size;

@@ -3,6 +3,8 @@
  */
 #include "store_test.h"
 
+#include "store_internal.h"
+
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -142,6 +144,65 @@ int test_log_append(struct store *store, const struct test_log *log, uint64_t fi
     return rc;
 }
 
+uint64_t test_store_head(const struct store *store)
+{
+    return store->head;
+}
+
+ssize_t test_store_read(struct store *store, uint64_t seq, void **buf, size_t *cap,
+                        struct store_error *err)
+{
+    struct store_record record;
+    struct store_iter *iter;
+
+    if (seq == 0 || seq > store->head) {
+        store_error_set(err, ENOENT, "", 0, seq, "seq %llu is not stored (head %llu)",
+                        (unsigned long long)seq, (unsigned long long)store->head);
+        return -1;
+    }
+    if ((iter = store_iter_new(store, seq)) == NULL) {
+        store_error_set(err, ENOMEM, "", 0, seq, "out of memory");
+        return -1;
+    }
+    int rc = store_iter_next(iter, &record, err);
+    if (rc == 1 && *cap < record.len) {
+        void *grown = realloc(*buf, record.len);
+        if (grown == NULL) {
+            store_error_set(err, ENOMEM, "", 0, seq, "out of memory");
+            rc = -1;
+        } else {
+            *buf = grown;
+            *cap = record.len;
+        }
+    }
+    if (rc == 1)
+        memcpy(*buf, record.body, record.len);
+    store_iter_free(iter);
+    return rc == 1 ? (ssize_t)record.len : -1;
+}
+
+int64_t test_store_recorded(const struct store *store, uint64_t seq)
+{
+    if (seq == 0 || seq > store->head)
+        return 0;
+    return store->index.recorded[seq - 1];
+}
+
+uint64_t test_store_seq_at_time(const struct store *store, int64_t time_us)
+{
+    /* recorded never decreases along seq: find the first one past time_us. */
+    uint64_t low = 0, high = store->head;
+
+    while (low < high) {
+        uint64_t mid = low + (high - low) / 2;
+        if (store->index.recorded[mid] <= time_us)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low;
+}
+
 void test_log_check(struct store *store, const struct test_log *log, uint64_t count)
 {
     struct store_error err;
@@ -150,14 +211,14 @@ void test_log_check(struct store *store, const struct test_log *log, uint64_t co
     void *buf = NULL;
     size_t cap = 0;
 
-    assert_int_equal(store_head(store), count);
+    assert_int_equal(test_store_head(store), count);
     for (uint64_t seq = 1; seq <= count; seq++) {
-        ssize_t len = store_read(store, seq, &buf, &cap, &err);
+        ssize_t len = test_store_read(store, seq, &buf, &cap, &err);
         if (len < 0)
-            fail_msg("store_read(%llu): %s", (unsigned long long)seq, err.message);
+            fail_msg("test_store_read(%llu): %s", (unsigned long long)seq, err.message);
         assert_int_equal((size_t)len, log->bodies[seq - 1].len);
         assert_memory_equal(buf, log->bodies[seq - 1].data, (size_t)len);
-        assert_int_equal(store_recorded(store, seq), log->recorded[seq - 1]);
+        assert_int_equal(test_store_recorded(store, seq), log->recorded[seq - 1]);
     }
     free(buf);
 

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* A fresh empty directory under $TMPDIR (or /tmp); free with test_dir_remove. */
 char *test_dir_new(void);
@@ -43,6 +44,18 @@ int test_log_append(struct store *store, const struct test_log *log, uint64_t fi
                     size_t count, struct store_error *err);
 /* Asserts that the store holds exactly the model's first count records (read and iter). */
 void test_log_check(struct store *store, const struct test_log *log, uint64_t count);
+
+/*
+ * Reading a store's state back, for the tests only (the daemon needs none of
+ * it): the last seq appended; the body of seq into *buf (grown as needed,
+ * -1 with err, ENOENT when seq is not stored); the recorded time of seq (0
+ * when not stored); the last seq recorded at or before time_us (0: none).
+ */
+uint64_t test_store_head(const struct store *store);
+ssize_t test_store_read(struct store *store, uint64_t seq, void **buf, size_t *cap,
+                        struct store_error *err);
+int64_t test_store_recorded(const struct store *store, uint64_t seq);
+uint64_t test_store_seq_at_time(const struct store *store, int64_t time_us);
 
 /* Opens dir with the given segment size and sync flag; asserts success. */
 struct store *test_open(const char *dir, uint64_t segment_size, bool sync,

@@ -91,7 +91,7 @@ static void write_failure(const char *dir, int error)
     assert_int_equal(test_log_append(store, &log, 4, 3, &err), -1);
     assert_int_equal(err.errno_, error);
     assert_non_null(strstr(err.message, strerror(error)));
-    assert_int_equal(store_head(store), 3);
+    assert_int_equal(test_store_head(store), 3);
     assert_int_equal(segment_bytes(dir, FIRST_SEGMENT), size);
     /* A write that failed cleanly does not fail the store. */
     assert_false(store_failed(store, NULL));
@@ -138,7 +138,7 @@ static void test_short_write_then_error(void **state)
     assert_int_equal(err.errno_, ENOSPC);
     assert_int_equal(faults.pwritev_calls, 2 + 2);
     assert_int_equal(segment_bytes(dir, FIRST_SEGMENT), size);
-    assert_int_equal(store_head(store), 2);
+    assert_int_equal(test_store_head(store), 2);
     assert_false(store_failed(store, NULL));
     store_close(store);
     expect_reopens_with(dir, &log, 2, 0);
@@ -243,7 +243,7 @@ static void test_fdatasync_failure(void **state)
     assert_int_equal(faults.fdatasync_calls, calls);
     assert_int_equal(test_log_append(store, &log, 6, 1, &err), -1);
     assert_int_equal(err.errno_, EROFS);
-    assert_int_equal(store_head(store), 5);
+    assert_int_equal(test_store_head(store), 5);
     test_log_check(store, &log, 5);
     store_close(store);
 
@@ -276,7 +276,7 @@ static void test_fdatasync_failure_on_rotation(void **state)
     assert_true(store_failed(store, NULL));
     store_stats(store, &stats);
     assert_int_equal(stats.segments, 1);
-    assert_int_equal(store_head(store), 2);
+    assert_int_equal(test_store_head(store), 2);
     store_close(store);
     faults_reset();
     expect_reopens_with(dir, &log, 2, 10);
@@ -427,12 +427,12 @@ static void test_sync_and_verify_on_a_thread(void **state)
         seq += batch;
         /* Read back something already there while the worker syncs. */
         probe = 1 + test_random(&seed) % (seq - 1);
-        len = store_read(store, probe, &buf, &cap, &err);
+        len = test_store_read(store, probe, &buf, &cap, &err);
         if (len < 0)
             fail_msg("read %" PRIu64 ": %s", probe, err.message);
         assert_int_equal((size_t)len, log.bodies[probe - 1].len);
         assert_memory_equal(buf, log.bodies[probe - 1].data, (size_t)len);
-        assert_true(store_durable_head(store) <= store_head(store));
+        assert_true(store_durable_head(store) <= test_store_head(store));
     }
     atomic_store(&worker.stop, true);
     assert_int_equal(pthread_join(thread, NULL), 0);

@@ -41,7 +41,7 @@ static void append_in_batches(struct store *store, const struct test_log *log, u
         if (test_log_append(store, log, seq, batch, &err) != 0)
             fail_msg("append at %llu: %s", (unsigned long long)seq, err.message);
         seq += batch;
-        assert_int_equal(store_head(store), seq - 1);
+        assert_int_equal(test_store_head(store), seq - 1);
     }
 }
 
@@ -179,23 +179,23 @@ static void test_seq_at_time(void **state)
     first = log.recorded[0];
     last = log.recorded[299];
     store = test_open(dir, 2048, false, NULL);
-    assert_int_equal(store_seq_at_time(store, first), 0);
+    assert_int_equal(test_store_seq_at_time(store, first), 0);
     assert_int_equal(test_log_append(store, &log, 1, 300, &err), 0);
 
-    assert_int_equal(store_seq_at_time(store, INT64_MIN), 0);
-    assert_int_equal(store_seq_at_time(store, INT64_MAX), 300);
+    assert_int_equal(test_store_seq_at_time(store, INT64_MIN), 0);
+    assert_int_equal(test_store_seq_at_time(store, INT64_MAX), 300);
     for (int64_t t = first - 1500; t <= last + 1500; t += 500)
-        assert_int_equal(store_seq_at_time(store, t), model_seq_at_time(&log, t));
-    assert_int_equal(store_recorded(store, 0), 0);
-    assert_int_equal(store_recorded(store, 301), 0);
+        assert_int_equal(test_store_seq_at_time(store, t), model_seq_at_time(&log, t));
+    assert_int_equal(test_store_recorded(store, 0), 0);
+    assert_int_equal(test_store_recorded(store, 301), 0);
     store_close(store);
 
     /* The same answers from the index rebuilt on open. */
     store = test_open(dir, 2048, false, NULL);
     for (int64_t t = first - 1500; t <= last + 1500; t += 500)
-        assert_int_equal(store_seq_at_time(store, t), model_seq_at_time(&log, t));
+        assert_int_equal(test_store_seq_at_time(store, t), model_seq_at_time(&log, t));
     for (uint64_t seq = 1; seq <= 300; seq++)
-        assert_int_equal(store_recorded(store, seq), log.recorded[seq - 1]);
+        assert_int_equal(test_store_recorded(store, seq), log.recorded[seq - 1]);
     store_close(store);
     test_log_free(&log);
 }
@@ -211,14 +211,14 @@ static void test_read_missing(void **state)
 
     test_log_init(&log, 3, 1, 10);
     store = test_open(dir, 0, false, NULL);
-    assert_int_equal(store_read(store, 1, &buf, &cap, &err), -1);
+    assert_int_equal(test_store_read(store, 1, &buf, &cap, &err), -1);
     assert_int_equal(err.errno_, ENOENT);
     assert_int_equal(test_log_append(store, &log, 1, 3, &err), 0);
-    assert_int_equal(store_read(store, 0, &buf, &cap, &err), -1);
+    assert_int_equal(test_store_read(store, 0, &buf, &cap, &err), -1);
     assert_int_equal(err.errno_, ENOENT);
-    assert_int_equal(store_read(store, 4, &buf, &cap, &err), -1);
+    assert_int_equal(test_store_read(store, 4, &buf, &cap, &err), -1);
     assert_int_equal(err.errno_, ENOENT);
-    assert_int_equal(store_read(store, 3, &buf, &cap, &err), (ssize_t)log.bodies[2].len);
+    assert_int_equal(test_store_read(store, 3, &buf, &cap, &err), (ssize_t)log.bodies[2].len);
     free(buf);
     store_close(store);
     test_log_free(&log);
@@ -263,28 +263,28 @@ static void test_append_checks(void **state)
     batch[1] = record_of(&wrong_seq, 3, 6000);
     assert_int_equal(store_append(store, batch, 2, &err), -1);
     assert_int_equal(err.errno_, EINVAL);
-    assert_int_equal(store_head(store), 0);
+    assert_int_equal(test_store_head(store), 0);
     /* recorded going back in time. */
     batch[1] = record_of(&early, 2, 4000);
     assert_int_equal(store_append(store, batch, 2, &err), -1);
     assert_int_equal(err.errno_, EINVAL);
-    assert_int_equal(store_head(store), 0);
+    assert_int_equal(test_store_head(store), 0);
     /* Oversize body. */
     assert_true(big.len > STORE_RECORD_MAX);
     batch[1] = record_of(&big, 2, 6000);
     assert_int_equal(store_append(store, batch, 2, &err), -1);
     assert_int_equal(err.errno_, EINVAL);
-    assert_int_equal(store_head(store), 0);
+    assert_int_equal(test_store_head(store), 0);
 
     /* None of it reached the disk: the good batch still goes in at seq 1. */
     batch[1] = record_of(&good2, 2, 6000);
     assert_int_equal(store_append(store, batch, 2, &err), 0);
-    assert_int_equal(store_head(store), 2);
+    assert_int_equal(test_store_head(store), 2);
     assert_int_equal(store_append(store, batch, 0, &err), 0);
     store_close(store);
 
     store = test_open(dir, 0, false, NULL);
-    assert_int_equal(store_head(store), 2);
+    assert_int_equal(test_store_head(store), 2);
     store_close(store);
     test_body_free(&good1);
     test_body_free(&good2);
@@ -316,7 +316,7 @@ static void test_largest_record(void **state)
     assert_int_equal(store_append(store, &record, 1, &err), 0);
     store_close(store);
     store = test_open(dir, 4096, false, NULL);
-    assert_int_equal(store_read(store, 1, &buf, &cap, &err), STORE_RECORD_MAX);
+    assert_int_equal(test_store_read(store, 1, &buf, &cap, &err), STORE_RECORD_MAX);
     assert_memory_equal(buf, body.data, body.len);
     free(buf);
     store_close(store);
@@ -336,7 +336,7 @@ static void test_lock_contention(void **state)
     assert_non_null(strstr(err.message, dir));
     assert_non_null(strstr(err.message, "locked by another process"));
     /* The failed open left the first store alone. */
-    assert_int_equal(store_head(first), 0);
+    assert_int_equal(test_store_head(first), 0);
     store_close(first);
 
     /* Closing releases the lock. */
