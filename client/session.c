@@ -7,10 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "commands.h"
 #include "json.h"
 #include "keys.h"
 #include "mpguard.h"
+#include "session.h"
 
 /* ---- reporting -------------------------------------------------------------- */
 

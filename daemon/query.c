@@ -238,15 +238,15 @@ static int by_date_then_seq(const void *a, const void *b)
  * when one is named (so the page costs what that coalition holds), else the
  * whole log. Calls visit until it returns false.
  */
-struct history_walk {
+struct history_cursor {
     bool by_coalition; /* walk seqs[] rather than every seq from..cut */
     const uint64_t *seqs;
     size_t count, pos;
     uint64_t next, cut;
 };
 
-static void walk_init(struct history_walk *w, const struct membership *m, const struct params *p,
-                      uint64_t cut)
+static void cursor_init(struct history_cursor *w, const struct membership *m,
+                        const struct params *p, uint64_t cut)
 {
     memset(w, 0, sizeof *w);
     w->cut = cut;
@@ -267,7 +267,7 @@ static void walk_init(struct history_walk *w, const struct membership *m, const 
     }
 }
 
-static uint64_t walk_next(struct history_walk *w)
+static uint64_t cursor_next(struct history_cursor *w)
 {
     if (w->by_coalition) {
         if (w->pos >= w->count || w->seqs[w->pos] > w->cut)
@@ -282,7 +282,7 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
     struct server *server = conn->server;
     const struct membership *m = server->membership;
     struct params p;
-    struct history_walk walk;
+    struct history_cursor cursor;
     const struct event **page;
     size_t n = 0;
     uint64_t seq, next_seq = 0;
@@ -297,8 +297,8 @@ void query_history(struct conn *conn, uint32_t msgid, const msgpack_object *map)
         conn_reply_error(conn, msgid, RPC_INTERNAL, NULL, "out of memory");
         return;
     }
-    walk_init(&walk, m, &p, server->durable_head);
-    while ((seq = walk_next(&walk)) != 0) {
+    cursor_init(&cursor, m, &p, server->durable_head);
+    while ((seq = cursor_next(&cursor)) != 0) {
         const struct event *e = membership_event(m, seq);
         if (e == NULL || !history_matches(m, &p, e))
             continue;

@@ -11,12 +11,6 @@
 #include "store.h"
 
 /*
- * Decodes a record's body as the stored event it must be (its seq the
- * record's). NULL with why saying what is wrong. Pure: safe on any thread.
- */
-struct event *decode_record(const struct store_record *record, char *why, size_t size);
-
-/*
  * Feeds every stored record, in seq order, to the projection. Returns 0, or
  * -1 with why naming the record and what is wrong with it. *last_recorded is
  * the newest record's stamp.

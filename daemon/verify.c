@@ -14,7 +14,7 @@
 #include "keys.h"
 #include "log.h"
 #include "params.h"
-#include "replay.h"
+#include "record.h"
 #include "verify.h"
 
 /* At most this many problems are listed; all are counted. */
