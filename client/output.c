@@ -99,6 +99,18 @@ static void add_key(struct grid *grid, json_t *object, const char *key)
     add_value(grid, get(object, key));
 }
 
+/* A country of a state result: its cells, members' and former members' columns. */
+static const char *const member_keys[] = { RC_KEY_ORDINAL, RC_KEY_COUNTRY, RC_KEY_STATUS,
+                                           RC_KEY_SINCE,   RC_KEY_LEFT,    RC_KEY_COMMITMENTS };
+
+static void add_member(struct grid *grid, json_t *country, bool with_left)
+{
+    for (size_t i = 0; i < sizeof member_keys / sizeof member_keys[0]; i++) {
+        if (with_left || strcmp(member_keys[i], RC_KEY_LEFT) != 0)
+            add_key(grid, country, member_keys[i]);
+    }
+}
+
 /* Converts the result, or fills why. */
 static json_t *result_json(const msgpack_object *result, char *why)
 {
@@ -165,26 +177,17 @@ static int state_table(FILE *out, json_t *state, char *why)
     grid_init(&former, "ordinal> country status since left commitments");
     json_array_foreach(get(state, RC_KEY_MEMBERS), index, c)
     {
-        add_key(&members, c, RC_KEY_ORDINAL);
-        add_key(&members, c, RC_KEY_COUNTRY);
-        add_key(&members, c, RC_KEY_STATUS);
-        add_key(&members, c, RC_KEY_SINCE);
-        add_key(&members, c, RC_KEY_COMMITMENTS);
+        add_member(&members, c, false);
     }
     json_array_foreach(get(state, RC_KEY_PLEDGED), index, c)
     {
         add_key(&pledged, c, RC_KEY_COUNTRY);
-        add_key(&pledged, json_array_get(get(c, RC_KEY_ANNOUNCEMENTS), 0), "date");
+        add_key(&pledged, json_array_get(get(c, RC_KEY_ANNOUNCEMENTS), 0), RC_KEY_DATE);
         add_key(&pledged, c, RC_KEY_COMMITMENTS);
     }
     json_array_foreach(get(state, RC_KEY_FORMER), index, c)
     {
-        add_key(&former, c, RC_KEY_ORDINAL);
-        add_key(&former, c, RC_KEY_COUNTRY);
-        add_key(&former, c, RC_KEY_STATUS);
-        add_key(&former, c, RC_KEY_SINCE);
-        add_key(&former, c, RC_KEY_LEFT);
-        add_key(&former, c, RC_KEY_COMMITMENTS);
+        add_member(&former, c, true);
     }
 
     state_title(out, state);
@@ -218,12 +221,7 @@ static int state_tsv(FILE *out, json_t *state, char *why)
         json_array_foreach(get(state, sections[s]), index, c)
         {
             grid_add(&grid, names[s]);
-            add_key(&grid, c, RC_KEY_ORDINAL);
-            add_key(&grid, c, RC_KEY_COUNTRY);
-            add_key(&grid, c, RC_KEY_STATUS);
-            add_key(&grid, c, RC_KEY_SINCE);
-            add_key(&grid, c, RC_KEY_LEFT);
-            add_key(&grid, c, RC_KEY_COMMITMENTS);
+            add_member(&grid, c, true);
         }
     }
     int rc = grid_print_tsv(&grid, out, true);
