@@ -1,6 +1,7 @@
 /*
  * conn.c — one client connection: accepting, reading and framing requests,
- * writing answers, backpressure, and closing.
+ * writing answers (results through conn_result_begin/send, errors through
+ * conn_reply_error: the only reply path), backpressure, and closing.
  *
  * Lifetime: a conn is freed when its handle is closed and no job still holds
  * a reference (an append waiting for fdatasync, a verify on a worker). A job
